@@ -1,0 +1,166 @@
+/* kz_store.h: the LMDB store. The only module that touches LMDB.
+ *
+ * One kz_store per data directory and process; all writes happen on the
+ * thread that created it (the node's loop thread), reads may happen anywhere.
+ * Every record written goes through acceptance rules (kz_store_put*); a
+ * rejected record leaves no trace. Commits are durable (no MDB_NOSYNC).
+ *
+ * Memory: kz_store is a heap object (kz_store_create / kz_store_free). Data
+ * handed to iteration callbacks points into LMDB's map and is valid only
+ * during the callback: do not modify or free it, copy what you keep. Getters
+ * that return bytes copy them into caller-provided buffers. */
+#ifndef KZ_STORE_H
+#define KZ_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kz_base.h"
+#include "kz_record.h"
+
+typedef struct kz_store kz_store;
+
+typedef struct {
+    size_t map_size;        /* initial map size in bytes; 0 = 64 MiB. Grows on demand. */
+    size_t map_size_max;    /* upper bound for growth; 0 = 64 GiB */
+    bool read_only;         /* open for reading only (tools, tests) */
+} kz_store_opts;
+
+/* Open (creating if needed) DIR/data.mdb. Clears stale reader slots left by
+ * crashed processes. Does not take the one-kizunad-per-dir lock: that is the
+ * node's (see node/). Returns KZ_EIO, KZ_ESTORE. */
+int kz_store_create(kz_store **out, const char *dir, const kz_store_opts *opts) KZ_WARN_UNUSED;
+/* Close the environment. NULL-safe. */
+void kz_store_free(kz_store *s);
+
+/* ---- Records -------------------------------------------------------------
+ *
+ * Acceptance rules applied by put, in this order (first failure wins):
+ *  - id tombstoned                          -> KZ_EDELETED
+ *  - already stored                         -> KZ_EEXIST
+ *  - author is a blocked node, or a member whose only live attestations come
+ *    from blocked nodes                     -> KZ_EBLOCKED
+ *  - node/attest/revoke: author must be the node key of a stored `node`
+ *    record (the node record itself is self-authored)   -> KZ_EPERM
+ *  - member types: author needs a live attest (latest record in its
+ *    membership slot is an attest, from a non-blocked node)  -> KZ_ENOATTEST
+ *  - delete: author is target_author, or a node holding a live attestation
+ *    of target_author                       -> KZ_EPERM. The target's content
+ *    and index entries are purged; its id is tombstoned forever. If the
+ *    target arrives later it is refused only when its author matches the
+ *    tombstone's target_author (a forged tombstone cannot suppress others).
+ *  - replaceable (kz_record_slot): older than the slot's head -> KZ_ESTALE;
+ *    newer replaces it (old content and indexes removed).
+ * Records must already be decoded and verified (kz_record_decode). */
+
+typedef struct {
+    int rc;                 /* 0 stored, or the KZ_E* reason it was refused */
+    bool replaced;          /* it superseded an older record in its slot */
+    bool purged;            /* (delete) the target was present and purged */
+} kz_put_result;
+
+/* Store one record in its own durable transaction. Returns the same code as
+ * res->rc (res may be NULL), or KZ_ESTORE for an LMDB failure. */
+int kz_store_put(kz_store *s, const kz_record *r, kz_put_result *res) KZ_WARN_UNUSED;
+
+/* Store n records in ONE durable transaction (the gossip writer's batch).
+ * Each record is applied in a nested transaction, so a refused record leaves
+ * no trace and does not affect the others; res[i] says what happened to
+ * recs[i]. Returns 0 when the batch committed (whatever the per-record
+ * outcomes), KZ_ESTORE when nothing was written. MDB_MAP_FULL is handled by
+ * growing the map and retrying the whole batch. */
+int kz_store_put_batch(kz_store *s, const kz_record *const *recs, size_t n,
+                       kz_put_result *res) KZ_WARN_UNUSED;
+
+/* Copy the encoded record with this id into buf (bufsz >= KZ_RECORD_MAX is
+ * always enough); *len gets its length. KZ_ENOTFOUND, KZ_ETOOBIG. */
+int kz_store_get(kz_store *s, const uint8_t id[KZ_ID_BYTES], uint8_t *buf, size_t bufsz,
+                 size_t *len) KZ_WARN_UNUSED;
+bool kz_store_has(kz_store *s, const uint8_t id[KZ_ID_BYTES]);
+bool kz_store_is_tombstoned(kz_store *s, const uint8_t id[KZ_ID_BYTES]);
+
+/* Id of the current head of a replaceable slot (see kz_record_slot).
+ * KZ_ENOTFOUND when the slot is empty. */
+int kz_store_head(kz_store *s, const uint8_t slot[KZ_SLOT_BYTES], uint8_t id[KZ_ID_BYTES]) KZ_WARN_UNUSED;
+
+/* Iteration. The callback returns 0 to continue, 1 to stop early, or a
+ * negative KZ_E* to abort (returned by the iterator). raw/len are valid only
+ * during the callback. */
+typedef int (*kz_store_rec_cb)(void *ud, const uint8_t id[KZ_ID_BYTES], uint64_t created_ms,
+                               const uint8_t *raw, size_t len);
+
+/* In (created_ms, id) order starting at (from_ms, from_id) inclusive;
+ * from_id NULL = all-zero. Newest-first when reverse (then starting at the
+ * last key <= (from_ms, from_id); pass UINT64_MAX to start at the end). */
+int kz_store_iter_order(kz_store *s, uint64_t from_ms, const uint8_t *from_id, bool reverse,
+                        kz_store_rec_cb cb, void *ud);
+/* Records of one type, newest first. */
+int kz_store_iter_type(kz_store *s, int type, kz_store_rec_cb cb, void *ud);
+/* Records by one author, newest first. */
+int kz_store_iter_author(kz_store *s, const uint8_t author[KZ_KEY_BYTES], kz_store_rec_cb cb,
+                         void *ud);
+
+/* Home node of a member: fills node (the attesting node key) and the attest
+ * record id when the member has a live attestation from a non-blocked node.
+ * KZ_ENOATTEST otherwise. If several nodes attest, the newest wins. */
+int kz_store_member_home(kz_store *s, const uint8_t member[KZ_KEY_BYTES],
+                         uint8_t node[KZ_KEY_BYTES], uint8_t attest_id[KZ_ID_BYTES]) KZ_WARN_UNUSED;
+
+/* ---- Local members (keys this node holds for its own members) ------------ */
+
+#define KZ_SEALED_SK_MAX 128 /* encrypted Ed25519 secret key + nonce + MAC */
+#define KZ_HRKEY_MAX 64
+typedef struct {
+    uint8_t pk[KZ_KEY_BYTES];
+    uint8_t role;                       /* kz_role */
+    uint16_t joined, left;
+    bool revoked;
+    bool rehire;                        /* private re-hire interest: never replicated */
+    uint64_t added_ms;
+    uint32_t sealed_sk_len;             /* 0 when the member holds the key alone */
+    uint8_t sealed_sk[KZ_SEALED_SK_MAX];/* opaque to the store (node/ encrypts) */
+    char hr_key[KZ_HRKEY_MAX + 1];      /* stable HR id for idempotent import; "" = none */
+} kz_store_member;
+
+/* Insert or replace the local member entry for m->pk. KZ_EINVAL if hr_key is
+ * taken by another member. */
+int kz_store_member_put(kz_store *s, const kz_store_member *m) KZ_WARN_UNUSED;
+/* KZ_ENOTFOUND when this node holds no entry for pk. */
+int kz_store_member_get(kz_store *s, const uint8_t pk[KZ_KEY_BYTES], kz_store_member *m) KZ_WARN_UNUSED;
+/* Look up by HR key. KZ_ENOTFOUND. */
+int kz_store_member_by_hrkey(kz_store *s, const char *hr_key, kz_store_member *m) KZ_WARN_UNUSED;
+/* All local members in key order. cb returns 0 continue, 1 stop, <0 abort.
+ * m is valid only during the callback. */
+int kz_store_member_iter(kz_store *s, int (*cb)(void *ud, const kz_store_member *m), void *ud);
+
+/* ---- Settings (small key/value pairs owned by the node) -------------------- */
+
+#define KZ_SETTING_MAX 4096
+int kz_store_setting_put(kz_store *s, const char *key, const void *val, size_t len) KZ_WARN_UNUSED;
+/* Copies into buf; *len gets the length. KZ_ENOTFOUND, KZ_ETOOBIG. */
+int kz_store_setting_get(kz_store *s, const char *key, void *buf, size_t bufsz, size_t *len) KZ_WARN_UNUSED;
+
+/* ---- Blocked nodes (defederation) ------------------------------------------ */
+
+int kz_store_block_set(kz_store *s, const uint8_t node[KZ_KEY_BYTES], bool blocked) KZ_WARN_UNUSED;
+bool kz_store_is_blocked(kz_store *s, const uint8_t node[KZ_KEY_BYTES]);
+
+/* ---- Whole-store operations ------------------------------------------------ */
+
+typedef struct {
+    uint64_t records;                   /* stored records */
+    uint64_t by_type[KZ_T_MAX + 1];     /* per kz_rtype */
+    uint64_t tombstones;
+    uint64_t members;                   /* local members */
+    uint64_t map_size;                  /* current LMDB map size */
+    uint64_t used_bytes;                /* pages in use * page size */
+} kz_store_stats;
+int kz_store_stats_get(kz_store *s, kz_store_stats *st) KZ_WARN_UNUSED;
+
+/* Consistent, compacted copy of the live database into out_dir/data.mdb
+ * (mdb_env_copy2 with MDB_CP_COMPACT). out_dir must exist and must not
+ * already hold a data.mdb (KZ_EEXIST). Safe while the node runs. */
+int kz_store_backup(kz_store *s, const char *out_dir) KZ_WARN_UNUSED;
+
+#endif
