@@ -1,0 +1,452 @@
+/* records.c: writing records: the acceptance rules, index maintenance,
+ * purging (deletes and replacements), and single and batched puts. */
+#include "store_internal.h"
+
+#include <string.h>
+
+/* ---- Index seam -------------------------------------------------------------
+ * Called inside the write transaction for every record whose content enters
+ * the store and for every record whose content leaves it (purged by a delete
+ * or replaced in its slot). The search index hooks in here; a non-zero
+ * return aborts the write like any LMDB failure. */
+
+static int index_record_added(kz_store *s, MDB_txn *txn, const kz_record *r)
+{
+    (void)s;
+    (void)txn;
+    (void)r;
+    return 0;
+}
+
+static int index_record_removed(kz_store *s, MDB_txn *txn, const kz_record *r)
+{
+    (void)s;
+    (void)txn;
+    (void)r;
+    return 0;
+}
+
+/* ---- Keys ------------------------------------------------------------------ */
+
+static void order_key(uint8_t k[KZ__ORDER_KEY], const kz_record *r)
+{
+    kz__be64_put(k, r->created_ms);
+    memcpy(k + 8, r->id, KZ_ID_BYTES);
+}
+
+static void author_key(uint8_t k[KZ__AUTHOR_KEY], const kz_record *r)
+{
+    memcpy(k, r->author, KZ_KEY_BYTES);
+    kz__be64_put(k + KZ_KEY_BYTES, r->created_ms);
+    memcpy(k + KZ_KEY_BYTES + 8, r->id, KZ_ID_BYTES);
+}
+
+static void type_key(uint8_t k[KZ__TYPE_KEY], const kz_record *r)
+{
+    k[0] = r->type;
+    kz__be64_put(k + 1, r->created_ms);
+    memcpy(k + 9, r->id, KZ_ID_BYTES);
+}
+
+static void memb_key(uint8_t k[KZ__MEMB_KEY], const uint8_t member[KZ_KEY_BYTES],
+                     const uint8_t node[KZ_KEY_BYTES])
+{
+    memcpy(k, member, KZ_KEY_BYTES);
+    memcpy(k + KZ_KEY_BYTES, node, KZ_KEY_BYTES);
+}
+
+static const uint8_t *subject_member(const kz_record *r)
+{
+    if (r->type == KZ_T_ATTEST)
+        return r->body.attest.member;
+    if (r->type == KZ_T_REVOKE)
+        return r->body.revoke.member;
+    return NULL;
+}
+
+/* Refusals are per-record outcomes; anything else is a store failure that
+ * aborts the whole transaction. */
+static bool is_refusal(int rc)
+{
+    switch (rc) {
+    case KZ_EINVAL:
+    case KZ_EDELETED:
+    case KZ_EEXIST:
+    case KZ_EBLOCKED:
+    case KZ_EPERM:
+    case KZ_ENOATTEST:
+    case KZ_ESTALE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* ---- Insert and purge ------------------------------------------------------- */
+
+/* The reconciliation order is append-mostly (records arrive roughly in
+ * creation order), and MDB_APPEND is LMDB's cheapest insert: no search and
+ * full pages instead of half-split ones. */
+static int order_put(kz_store *s, MDB_txn *txn, const uint8_t key[KZ__ORDER_KEY])
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, s->order, &c);
+    if (rc)
+        return kz__err(rc);
+    unsigned flags = MDB_NOOVERWRITE;
+    rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    if (rc == MDB_NOTFOUND ||
+        (rc == 0 && k.mv_size == KZ__ORDER_KEY && memcmp(key, k.mv_data, KZ__ORDER_KEY) > 0))
+        flags = MDB_APPEND;
+    else if (rc)
+        goto out;
+    k.mv_size = KZ__ORDER_KEY;
+    k.mv_data = (void *)key;
+    v.mv_size = 0;
+    v.mv_data = (void *)"";
+    rc = mdb_cursor_put(c, &k, &v, flags);
+out:
+    mdb_cursor_close(c);
+    return kz__err(rc);
+}
+
+static int insert(kz_store *s, MDB_txn *txn, const kz_record *r)
+{
+    uint8_t ok[KZ__ORDER_KEY], ak[KZ__AUTHOR_KEY], tk[KZ__TYPE_KEY];
+    int rc;
+
+    order_key(ok, r);
+    author_key(ak, r);
+    type_key(tk, r);
+    if ((rc = kz__put(txn, s->records, r->id, KZ_ID_BYTES, r->raw, r->raw_len,
+                      MDB_NOOVERWRITE)) != 0 ||
+        (rc = order_put(s, txn, ok)) != 0 ||
+        (rc = kz__put(txn, s->by_author, ak, sizeof ak, "", 0, 0)) != 0 ||
+        (rc = kz__put(txn, s->by_type, tk, sizeof tk, "", 0, 0)) != 0 ||
+        (rc = kz__count_add(s, txn, r->type, 1)) != 0)
+        return rc == KZ_EEXIST ? KZ_ESTORE : rc;
+    return index_record_added(s, txn, r);
+}
+
+/* Delete that tolerates an already-missing key (indexes are kept in step, but
+ * a purge must not fail half-way over an entry that is already gone). */
+static int del_quiet(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen)
+{
+    int rc = kz__del(txn, dbi, key, klen);
+    return rc == KZ_ENOTFOUND ? 0 : rc;
+}
+
+/* Remove t's content and every index entry that points at it. */
+static int purge(kz_store *s, MDB_txn *txn, const kz_record *t)
+{
+    uint8_t ok[KZ__ORDER_KEY], ak[KZ__AUTHOR_KEY], tk[KZ__TYPE_KEY];
+    uint8_t slot[KZ_SLOT_BYTES];
+    MDB_val v;
+    int rc;
+
+    order_key(ok, t);
+    author_key(ak, t);
+    type_key(tk, t);
+    if ((rc = del_quiet(txn, s->records, t->id, KZ_ID_BYTES)) != 0 ||
+        (rc = del_quiet(txn, s->order, ok, sizeof ok)) != 0 ||
+        (rc = del_quiet(txn, s->by_author, ak, sizeof ak)) != 0 ||
+        (rc = del_quiet(txn, s->by_type, tk, sizeof tk)) != 0 ||
+        (rc = kz__count_add(s, txn, t->type, -1)) != 0)
+        return rc;
+    if (kz_record_slot(t, slot)) {
+        rc = kz__get(txn, s->heads, slot, sizeof slot, &v);
+        if (rc == 0 && v.mv_size == KZ__HEAD_VAL &&
+            memcmp((const uint8_t *)v.mv_data + 8, t->id, KZ_ID_BYTES) == 0)
+            rc = kz__del(txn, s->heads, slot, sizeof slot);
+        if (rc && rc != KZ_ENOTFOUND)
+            return rc;
+    }
+    const uint8_t *member = subject_member(t);
+    if (member) {
+        uint8_t mk[KZ__MEMB_KEY];
+        memb_key(mk, member, t->author);
+        rc = kz__get(txn, s->membership, mk, sizeof mk, &v);
+        if (rc == 0 && v.mv_size == KZ__MEMB_VAL &&
+            memcmp((const uint8_t *)v.mv_data + 8, t->id, KZ_ID_BYTES) == 0)
+            rc = kz__del(txn, s->membership, mk, sizeof mk);
+        if (rc && rc != KZ_ENOTFOUND)
+            return rc;
+    }
+    return index_record_removed(s, txn, t);
+}
+
+/* Decode the stored record id into out (caller closes). KZ_ENOTFOUND when
+ * absent; a stored record that no longer decodes is a store failure. */
+static int load(kz_store *s, MDB_txn *txn, const uint8_t id[KZ_ID_BYTES], kz_record *out)
+{
+    MDB_val v;
+    int rc = kz__get(txn, s->records, id, KZ_ID_BYTES, &v);
+    if (rc)
+        return rc;
+    if (kz_record_decode(out, v.mv_data, v.mv_size, 0, KZ_DECODE_NOVERIFY) != 0)
+        return KZ_ESTORE;
+    return 0;
+}
+
+/* ---- Acceptance rules ------------------------------------------------------- */
+
+/* Does a tombstone for id apply to a record by author? Only tombstones whose
+ * target_author is that author count, so a forged delete cannot suppress
+ * someone else's record. 1 yes, 0 no, or a KZ_E* code. */
+static int tombstoned_for(kz_store *s, MDB_txn *txn, const uint8_t id[KZ_ID_BYTES],
+                          const uint8_t author[KZ_KEY_BYTES])
+{
+    MDB_cursor *c;
+    MDB_val k = {KZ_ID_BYTES, (void *)id}, v;
+    int found = 0;
+    int rc = mdb_cursor_open(txn, s->tombstones, &c);
+    if (rc)
+        return kz__err(rc);
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
+        if (v.mv_size == KZ__TOMB_VAL &&
+            memcmp((const uint8_t *)v.mv_data + KZ_ID_BYTES, author, KZ_KEY_BYTES) == 0) {
+            found = 1;
+            break;
+        }
+    }
+    mdb_cursor_close(c);
+    if (found)
+        return 1;
+    return rc == MDB_NOTFOUND ? 0 : kz__err(rc);
+}
+
+static int check_input(const kz_record *r)
+{
+    uint8_t id[KZ_ID_BYTES];
+    if (!r || !r->raw || r->raw_len == 0 || r->raw_len > KZ_RECORD_MAX || r->type < 1 ||
+        r->type > KZ_T_MAX)
+        return KZ_EINVAL;
+    kz_record_id(id, r->raw, r->raw_len);
+    if (memcmp(id, r->id, KZ_ID_BYTES) != 0)
+        return KZ_EINVAL; /* the indexes would point at the wrong bytes */
+    return 0;
+}
+
+static int apply_delete(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *res)
+{
+    const kz_body_delete *d = &r->body.del;
+    int rc;
+
+    if (memcmp(r->author, d->target_author, KZ_KEY_BYTES) != 0) {
+        /* Moderation: the author must be a node with a live attestation of
+         * the target's author. */
+        uint8_t mk[KZ__MEMB_KEY];
+        MDB_val v;
+        memb_key(mk, d->target_author, r->author);
+        rc = kz__get(txn, s->membership, mk, sizeof mk, &v);
+        if (rc == KZ_ENOTFOUND)
+            return KZ_EPERM;
+        if (rc)
+            return rc;
+        if (v.mv_size != KZ__MEMB_VAL || ((const uint8_t *)v.mv_data)[KZ__MEMB_VAL - 1] != KZ_T_ATTEST)
+            return KZ_EPERM;
+    }
+
+    kz_record t = {0};
+    rc = load(s, txn, d->target, &t);
+    if (rc == 0) {
+        if (memcmp(t.author, d->target_author, KZ_KEY_BYTES) != 0)
+            rc = KZ_EPERM;
+        else if (t.type == KZ_T_DELETE)
+            rc = KZ_EPERM; /* deletions are never undone: they must keep travelling */
+        else
+            rc = purge(s, txn, &t);
+        kz_record_close(&t);
+        if (rc)
+            return rc;
+        res->purged = true;
+    } else if (rc != KZ_ENOTFOUND) {
+        return rc;
+    }
+
+    uint8_t tv[KZ__TOMB_VAL];
+    memcpy(tv, r->id, KZ_ID_BYTES);
+    memcpy(tv + KZ_ID_BYTES, d->target_author, KZ_KEY_BYTES);
+    rc = kz__put(txn, s->tombstones, d->target, KZ_ID_BYTES, tv, sizeof tv, MDB_NODUPDATA);
+    return rc == KZ_EEXIST ? 0 : rc;
+}
+
+static int apply_slot(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *res)
+{
+    uint8_t slot[KZ_SLOT_BYTES], hv[KZ__HEAD_VAL];
+    MDB_val v;
+    int rc;
+
+    if (!kz_record_slot(r, slot))
+        return 0;
+    rc = kz__get(txn, s->heads, slot, sizeof slot, &v);
+    if (rc == 0) {
+        uint8_t old_id[KZ_ID_BYTES];
+        if (v.mv_size != KZ__HEAD_VAL)
+            return KZ_ESTORE;
+        uint64_t old_created = kz__be64_get(v.mv_data);
+        memcpy(old_id, (const uint8_t *)v.mv_data + 8, KZ_ID_BYTES);
+        if (!kz_record_newer(r->created_ms, r->id, old_created, old_id))
+            return KZ_ESTALE;
+        kz_record old = {0};
+        rc = load(s, txn, old_id, &old);
+        if (rc == 0) {
+            rc = purge(s, txn, &old);
+            kz_record_close(&old);
+            if (rc)
+                return rc;
+            res->replaced = true;
+        } else if (rc != KZ_ENOTFOUND) {
+            return rc;
+        }
+    } else if (rc != KZ_ENOTFOUND) {
+        return rc;
+    }
+
+    kz__be64_put(hv, r->created_ms);
+    memcpy(hv + 8, r->id, KZ_ID_BYTES);
+    if ((rc = kz__put(txn, s->heads, slot, sizeof slot, hv, sizeof hv, 0)) != 0)
+        return rc;
+    const uint8_t *member = subject_member(r);
+    if (member) {
+        uint8_t mk[KZ__MEMB_KEY], mv[KZ__MEMB_VAL];
+        memb_key(mk, member, r->author);
+        memcpy(mv, hv, KZ__HEAD_VAL);
+        mv[KZ__HEAD_VAL] = r->type;
+        if ((rc = kz__put(txn, s->membership, mk, sizeof mk, mv, sizeof mv, 0)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Apply the acceptance rules of kz_store.h in their documented order, then
+ * store r. Returns 0, a refusal (is_refusal) or a store failure. */
+static int apply(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *res)
+{
+    MDB_val v;
+    kz__home home;
+    int rc;
+
+    memset(res, 0, sizeof *res);
+    if ((rc = check_input(r)) != 0)
+        return rc;
+
+    if ((rc = tombstoned_for(s, txn, r->id, r->author)) != 0)
+        return rc == 1 ? KZ_EDELETED : rc;
+
+    rc = kz__get(txn, s->records, r->id, KZ_ID_BYTES, &v);
+    if (rc == 0)
+        return KZ_EEXIST;
+    if (rc != KZ_ENOTFOUND)
+        return rc;
+
+    if ((rc = kz__is_blocked(s, txn, r->author)) != 0)
+        return rc == 1 ? KZ_EBLOCKED : rc;
+    if ((rc = kz__home_find(s, txn, r->author, &home)) != 0)
+        return rc;
+    if (home.n_live > 0 && !home.found)
+        return KZ_EBLOCKED; /* attested, but only by blocked nodes */
+
+    if (r->type == KZ_T_ATTEST || r->type == KZ_T_REVOKE) {
+        uint8_t nslot[KZ_SLOT_BYTES] = {'N'};
+        memcpy(nslot + 1, r->author, KZ_KEY_BYTES);
+        rc = kz__get(txn, s->heads, nslot, sizeof nslot, &v);
+        if (rc == KZ_ENOTFOUND)
+            return KZ_EPERM;
+        if (rc)
+            return rc;
+    }
+
+    if (kz_rtype_is_member(r->type) && !home.found)
+        return KZ_ENOATTEST;
+
+    if (r->type == KZ_T_DELETE && (rc = apply_delete(s, txn, r, res)) != 0)
+        return rc;
+    if ((rc = apply_slot(s, txn, r, res)) != 0)
+        return rc;
+    return insert(s, txn, r);
+}
+
+/* ---- Puts ------------------------------------------------------------------ */
+
+struct put_one {
+    const kz_record *r;
+    kz_put_result *res;
+};
+
+static int put_one_cb(kz_store *s, MDB_txn *txn, void *ud)
+{
+    struct put_one *p = ud;
+    return apply(s, txn, p->r, p->res); /* a refusal aborts the txn */
+}
+
+int kz_store_put(kz_store *s, const kz_record *r, kz_put_result *res)
+{
+    kz_put_result tmp;
+    struct put_one p = {r, res ? res : &tmp};
+    int rc = kz__write(s, put_one_cb, &p);
+    if (rc) {
+        memset(p.res, 0, sizeof *p.res);
+        if (!is_refusal(rc) && rc != KZ_EIO && rc != KZ_ENOMEM)
+            rc = KZ_ESTORE;
+    }
+    p.res->rc = rc;
+    return rc;
+}
+
+struct put_batch {
+    const kz_record *const *recs;
+    size_t n;
+    kz_put_result *res;
+};
+
+static int put_batch_cb(kz_store *s, MDB_txn *txn, void *ud)
+{
+    struct put_batch *b = ud;
+    size_t stored = 0;
+
+    for (size_t i = 0; i < b->n; i++) {
+        kz_put_result *res = &b->res[i];
+        MDB_txn *child;
+        int rc = mdb_txn_begin(s->env, txn, 0, &child);
+        if (rc)
+            return kz__err(rc);
+        rc = apply(s, child, b->recs[i], res);
+        if (rc == 0) {
+            /* A failed nested commit frees the child; the parent is then
+             * abandoned as a whole by kz__write. */
+            if ((rc = mdb_txn_commit(child)) != 0)
+                return kz__err(rc);
+            stored++;
+        } else {
+            mdb_txn_abort(child);
+            if (!is_refusal(rc))
+                return rc;
+            memset(res, 0, sizeof *res);
+        }
+        res->rc = rc;
+    }
+    return stored ? 0 : KZ__ABORT_OK; /* nothing to make durable: skip the sync */
+}
+
+int kz_store_put_batch(kz_store *s, const kz_record *const *recs, size_t n,
+                       kz_put_result *res)
+{
+    if (n == 0)
+        return 0;
+    if (!recs || !res)
+        return KZ_EINVAL;
+    struct put_batch b = {recs, n, res};
+    int rc = kz__write(s, put_batch_cb, &b);
+    if (rc) {
+        if (rc != KZ_EIO && rc != KZ_ENOMEM && rc != KZ_EPERM)
+            rc = KZ_ESTORE;
+        for (size_t i = 0; i < n; i++) {
+            memset(&res[i], 0, sizeof res[i]);
+            res[i].rc = rc;
+        }
+    }
+    return rc;
+}

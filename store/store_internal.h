@@ -1,0 +1,115 @@
+/* store_internal.h: what the store's .c files share (kz__ names); not public.
+ *
+ * The on-disk layout (every named database, its keys and values) is
+ * described in docs/storage.md; the byte-level constants live here so that
+ * every file builds keys the same way. All integers in keys and values are
+ * big-endian, so LMDB's memcmp order is the logical order. */
+#ifndef KZ_STORE_INTERNAL_H
+#define KZ_STORE_INTERNAL_H
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kz_store.h"
+
+/* Version of the layout described in docs/storage.md, kept in meta["format"]. */
+#define KZ__FORMAT 1
+
+/* Internal result codes. They never leave the store's public functions. */
+#define KZ__EMAPFULL (-1000) /* LMDB ran out of map: grow and retry the txn */
+#define KZ__ABORT_OK 1       /* write callback: nothing to keep, abort quietly */
+
+/* Key and value sizes (bytes). */
+#define KZ__ORDER_KEY (8 + KZ_ID_BYTES)                   /* created || id */
+#define KZ__AUTHOR_KEY (KZ_KEY_BYTES + 8 + KZ_ID_BYTES)   /* author || created || id */
+#define KZ__TYPE_KEY (1 + 8 + KZ_ID_BYTES)                /* type || created || id */
+#define KZ__HEAD_VAL (8 + KZ_ID_BYTES)                    /* created || id */
+#define KZ__MEMB_KEY (2 * KZ_KEY_BYTES)                   /* member || node */
+#define KZ__MEMB_VAL (8 + KZ_ID_BYTES + 1)                /* created || id || type */
+#define KZ__TOMB_VAL (KZ_ID_BYTES + KZ_KEY_BYTES)         /* delete id || target author */
+#define KZ__MEMBER_VAL 210                                /* serialized kz_store_member */
+#define KZ__SETTING_KEY_MAX 255
+
+struct kz_store {
+    MDB_env *env;
+    MDB_dbi records, order, by_author, by_type, heads, membership, tombstones;
+    MDB_dbi members, members_hr, settings, blocked, meta;
+    /* Held shared by every transaction of this process, exclusively while the
+     * map is resized: mdb_env_set_mapsize remaps, which would pull the pages
+     * out from under a reader on another thread. */
+    pthread_rwlock_t map_lock;
+    size_t map_size_max;
+    bool read_only;
+};
+
+/* LMDB (or errno) code -> KZ_E*. MDB_MAP_FULL becomes KZ__EMAPFULL. */
+int kz__err(int mdb_rc);
+
+/* A short read transaction: kz__rd_begin takes the map lock shared and begins
+ * an MDB_RDONLY txn (adopting a map grown by another process); kz__rd_end
+ * aborts it and drops the lock. Returns 0 or a KZ_E* code. */
+int kz__rd_begin(kz_store *s, MDB_txn **txn);
+void kz__rd_end(kz_store *s, MDB_txn *txn);
+
+/* Run fn inside one write transaction. fn returns 0 to commit, KZ__ABORT_OK
+ * to abort and report success, or a KZ_E* code to abort and report it. On
+ * KZ__EMAPFULL (from fn or from the commit) the txn is aborted, the map is
+ * doubled (up to map_size_max) and fn runs again from scratch, so fn must
+ * reset anything it reports. Returns 0 or a KZ_E* code. */
+typedef int (*kz__write_fn)(kz_store *s, MDB_txn *txn, void *ud);
+int kz__write(kz_store *s, kz__write_fn fn, void *ud);
+
+/* Single-key helpers; results translated with kz__err (KZ_ENOTFOUND when the
+ * key is absent; kz__put returns KZ_EEXIST for a refused NOOVERWRITE). A value
+ * from kz__get points into the map and is valid until the next write in txn. */
+int kz__get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val);
+int kz__put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const void *val,
+            size_t vlen, unsigned flags);
+int kz__del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen);
+
+/* Adjust the per-type record counter kept in meta. */
+int kz__count_add(kz_store *s, MDB_txn *txn, int type, int64_t delta);
+
+/* Membership of one member, as seen through the membership database. */
+typedef struct {
+    unsigned n_live;                 /* slots whose head is an attest */
+    bool found;                      /* a live attest from a non-blocked node */
+    uint8_t node[KZ_KEY_BYTES];      /* newest such attest: its node ... */
+    uint8_t attest_id[KZ_ID_BYTES];  /* ... and record id */
+    uint64_t created_ms;
+} kz__home;
+int kz__home_find(kz_store *s, MDB_txn *txn, const uint8_t member[KZ_KEY_BYTES], kz__home *h);
+
+/* 1 when node is blocked, 0 when not, or a KZ_E* code. */
+int kz__is_blocked(kz_store *s, MDB_txn *txn, const uint8_t node[KZ_KEY_BYTES]);
+
+static inline void kz__be64_put(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+static inline uint64_t kz__be64_get(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static inline void kz__be16_put(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline uint16_t kz__be16_get(const uint8_t *p)
+{
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+#endif
