@@ -199,6 +199,26 @@ unsigned kz_noise_state_dh_count(const kz_noise_state *st);
 #define KZ_NOISE_NODE_SK_LEN 64       /* libsodium Ed25519 secret key (seed || pk) */
 #define KZ_NOISE_FEDKEY_LEN 32
 
+/* A node's Noise identity, derived once from its Ed25519 key and shared by
+ * all its handshakes. Caller-allocated: kz_noise_identity_init / _close. */
+typedef struct {
+    uint8_t node_id[KZ_NOISE_NODE_ID_LEN]; /* Ed25519 public key */
+    uint8_t x_sk[KZ_NOISE_DHLEN];          /* X25519 static private key (secret) */
+    uint8_t x_pub[KZ_NOISE_DHLEN];         /* X25519 static public key */
+} kz_noise_identity;
+
+/* Convert node_sk (libsodium Ed25519 secret key, seed || pk) with
+ * crypto_sign_ed25519_sk_to_curve25519 / _pk_to_curve25519 and check that
+ * the two halves form one X25519 key pair. This costs about two scalar
+ * multiplications: do it once at start-up, not per connection.
+ * Returns 0; KZ_EINVAL if the key is not a consistent Ed25519 key (me is
+ * then zeroed); KZ_ECRYPTO if libsodium cannot initialise. */
+int kz_noise_identity_init(kz_noise_identity *me,
+                           const uint8_t node_sk[KZ_NOISE_NODE_SK_LEN]) KZ_WARN_UNUSED;
+
+/* Wipe the identity. NULL-safe. */
+void kz_noise_identity_close(kz_noise_identity *me);
+
 typedef struct kz_noise_hs kz_noise_hs;
 
 /* What a completed handshake yields. The caller owns it and must wipe it
@@ -214,19 +234,20 @@ typedef struct {
     uint8_t initiator;              /* 1 if this side dialled */
 } kz_noise_result;
 
-/* Start a handshake as the dialer. node_sk: this node's Ed25519 secret key;
- * fed_key: the federation key; peer_id: the node id the operator configured
- * for the address being dialled. All are copied. The new object is owned by
- * the caller (kz_noise_hs_free).
- * Returns 0; KZ_EINVAL if peer_id or node_sk is not a valid Ed25519 key;
- * KZ_ECRYPTO if libsodium fails. */
-int kz_noise_hs_create_initiator(kz_noise_hs **out, const uint8_t node_sk[KZ_NOISE_NODE_SK_LEN],
+/* Start a handshake as the dialer. me: this node's identity; fed_key: the
+ * federation key; peer_id: the node id the operator configured for the
+ * address being dialled. Everything is copied: none of the arguments need
+ * outlive the call. The new object is owned by the caller (kz_noise_hs_free).
+ * Returns 0; KZ_EINVAL if peer_id is not a valid Ed25519 public key. */
+int kz_noise_hs_create_initiator(kz_noise_hs **out, const kz_noise_identity *me,
                                  const uint8_t fed_key[KZ_NOISE_FEDKEY_LEN],
                                  const uint8_t peer_id[KZ_NOISE_NODE_ID_LEN]) KZ_WARN_UNUSED;
 
 /* Start a handshake as the listener; the peer's identity is learnt from
- * message 3. Same ownership and errors as above. */
-int kz_noise_hs_create_responder(kz_noise_hs **out, const uint8_t node_sk[KZ_NOISE_NODE_SK_LEN],
+ * message 3. Costs no scalar multiplication: an outsider's connection costs
+ * this, a few hashes and one failed AEAD check. Same ownership as above;
+ * returns 0 (or KZ_ECRYPTO if libsodium cannot initialise). */
+int kz_noise_hs_create_responder(kz_noise_hs **out, const kz_noise_identity *me,
                                  const uint8_t fed_key[KZ_NOISE_FEDKEY_LEN]) KZ_WARN_UNUSED;
 
 /* Wipe and free. NULL-safe. */

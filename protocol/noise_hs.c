@@ -57,61 +57,72 @@ static int hs_fail(kz_noise_hs *hs, int rc)
     return rc;
 }
 
-static int hs_create(kz_noise_hs **out, int initiator, const uint8_t *node_sk,
+int kz_noise_identity_init(kz_noise_identity *me, const uint8_t node_sk[KZ_NOISE_NODE_SK_LEN])
+{
+    memset(me, 0, sizeof *me);
+    if (sodium_init() < 0)
+        return KZ_ECRYPTO;
+    /* The Ed25519 secret key is seed || public key. The X25519 public key is
+     * derived from the Ed25519 public key exactly as peers derive it from our
+     * node id, and checked against the converted secret key, so a damaged
+     * key file fails here rather than in every handshake. */
+    const uint8_t *pk = node_sk + crypto_sign_SEEDBYTES;
+    uint8_t check[KZ_NOISE_DHLEN];
+    if (crypto_sign_ed25519_pk_to_curve25519(me->x_pub, pk) != 0 ||
+        crypto_sign_ed25519_sk_to_curve25519(me->x_sk, node_sk) != 0 ||
+        crypto_scalarmult_base(check, me->x_sk) != 0 ||
+        sodium_memcmp(check, me->x_pub, sizeof check) != 0) {
+        kz_noise_identity_close(me);
+        return KZ_EINVAL;
+    }
+    memcpy(me->node_id, pk, KZ_NOISE_NODE_ID_LEN);
+    return 0;
+}
+
+void kz_noise_identity_close(kz_noise_identity *me)
+{
+    if (me)
+        sodium_memzero(me, sizeof *me);
+}
+
+/* Per connection: no key conversion and no scalar multiplication, so a
+ * responder's cost before the msg1 MAC check is a few hashes. */
+static int hs_create(kz_noise_hs **out, int initiator, const kz_noise_identity *me,
                      const uint8_t *fed_key, const uint8_t *peer_id)
 {
     *out = NULL;
-    if (sodium_init() < 0)
-        return KZ_ECRYPTO;
     kz_noise_hs *hs = kz_xcalloc(1, sizeof *hs);
-    uint8_t xs[KZ_NOISE_DHLEN], xpub[KZ_NOISE_DHLEN];
     int rc = KZ_EINVAL;
-
-    /* The Ed25519 secret key is seed || public key; the X25519 public key is
-     * derived from the Ed25519 public key exactly as peers derive it from our
-     * node id, so the two can never disagree, and creating a responder costs
-     * no scalar multiplication. */
-    const uint8_t *my_pk = node_sk + crypto_sign_SEEDBYTES;
-    if (crypto_sign_ed25519_pk_to_curve25519(xpub, my_pk) != 0)
-        goto fail_free;
-    if (crypto_sign_ed25519_sk_to_curve25519(xs, node_sk) != 0) {
-        rc = KZ_ECRYPTO;
-        goto fail_keys;
-    }
-    memcpy(hs->my_id, my_pk, KZ_NOISE_NODE_ID_LEN);
+    memcpy(hs->my_id, me->node_id, KZ_NOISE_NODE_ID_LEN);
     if (peer_id) {
         if (kz_noise_static_from_node(hs->peer_x, peer_id) != 0)
-            goto fail_keys;
+            goto fail_free;
         memcpy(hs->peer_id, peer_id, KZ_NOISE_NODE_ID_LEN);
     }
-
     kz_noise_config cfg = {
         .protocol = KZ_NOISE_PROTOCOL,
         .initiator = initiator,
         .prologue = (const uint8_t *)KZ_NOISE_PROLOGUE,
         .prologue_len = KZ_NOISE_PROLOGUE_LEN,
-        .s = xs,
-        .s_pub = xpub,
+        .s = me->x_sk,
+        .s_pub = me->x_pub,
         .psk = fed_key,
     };
     rc = kz_noise_state_create(&hs->st, &cfg);
     if (rc != 0)
-        goto fail_keys;
-    sodium_memzero(xs, sizeof xs);
+        goto fail_free;
     hs->initiator = initiator ? 1 : 0;
     hs->step = HS_MSG1;
     *out = hs;
     return 0;
 
-fail_keys:
-    sodium_memzero(xs, sizeof xs);
 fail_free:
     sodium_memzero(hs, sizeof *hs);
     free(hs);
     return rc;
 }
 
-int kz_noise_hs_create_initiator(kz_noise_hs **out, const uint8_t node_sk[KZ_NOISE_NODE_SK_LEN],
+int kz_noise_hs_create_initiator(kz_noise_hs **out, const kz_noise_identity *me,
                                  const uint8_t fed_key[KZ_NOISE_FEDKEY_LEN],
                                  const uint8_t peer_id[KZ_NOISE_NODE_ID_LEN])
 {
@@ -119,13 +130,13 @@ int kz_noise_hs_create_initiator(kz_noise_hs **out, const uint8_t node_sk[KZ_NOI
         *out = NULL;
         return KZ_EINVAL;
     }
-    return hs_create(out, 1, node_sk, fed_key, peer_id);
+    return hs_create(out, 1, me, fed_key, peer_id);
 }
 
-int kz_noise_hs_create_responder(kz_noise_hs **out, const uint8_t node_sk[KZ_NOISE_NODE_SK_LEN],
+int kz_noise_hs_create_responder(kz_noise_hs **out, const kz_noise_identity *me,
                                  const uint8_t fed_key[KZ_NOISE_FEDKEY_LEN])
 {
-    return hs_create(out, 0, node_sk, fed_key, NULL);
+    return hs_create(out, 0, me, fed_key, NULL);
 }
 
 void kz_noise_hs_free(kz_noise_hs *hs)
@@ -266,11 +277,13 @@ int kz_noise_hs_result(kz_noise_hs *hs, kz_noise_result *res)
 {
     if (hs->step != HS_DONE || !hs->st)
         return hs_fail(hs, KZ_EINVAL);
-    kz_noise_cipher i2r, r2i;
+    kz_noise_cipher i2r = { .has_key = 0 }, r2i = { .has_key = 0 };
     memset(res, 0, sizeof *res);
     if (kz_noise_state_split(hs->st, &i2r, &r2i) != 0 ||
         kz_noise_state_hash(hs->st, res->hash) != 0 ||
         kz_noise_state_remote_static(hs->st, res->peer_static) != 0) {
+        kz_noise_cipher_close(&i2r);
+        kz_noise_cipher_close(&r2i);
         kz_noise_result_clear(res);
         return hs_fail(hs, KZ_EINVAL);
     }

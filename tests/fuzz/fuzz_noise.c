@@ -19,6 +19,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t sk_i[64], pk_i[32], sk_r[64], pk_r[32];
+static kz_noise_identity id_i, id_r;
 static uint8_t e_i[32], e_r[32], psk[32];
 static uint8_t good1[KZ_NOISE_MSG1_LEN], good2[KZ_NOISE_MSG2_LEN], good3[KZ_NOISE_MSG3_LEN];
 
@@ -38,8 +39,8 @@ static void fill(uint8_t *b, size_t n, uint8_t start)
 
 static void new_pair(kz_noise_hs **i, kz_noise_hs **r)
 {
-    check(kz_noise_hs_create_initiator(i, sk_i, psk, pk_r) == 0, "create initiator");
-    check(kz_noise_hs_create_responder(r, sk_r, psk) == 0, "create responder");
+    check(kz_noise_hs_create_initiator(i, &id_i, psk, pk_r) == 0, "create initiator");
+    check(kz_noise_hs_create_responder(r, &id_r, psk) == 0, "create responder");
     check(kz_noise_hs_set_ephemeral(*i, e_i) == 0, "ephemeral i");
     check(kz_noise_hs_set_ephemeral(*r, e_r) == 0, "ephemeral r");
 }
@@ -55,6 +56,8 @@ static void setup(void)
     check(crypto_sign_seed_keypair(pk_i, sk_i, seed) == 0, "keypair i");
     fill(seed, 32, 0x30);
     check(crypto_sign_seed_keypair(pk_r, sk_r, seed) == 0, "keypair r");
+    check(kz_noise_identity_init(&id_i, sk_i) == 0, "identity i");
+    check(kz_noise_identity_init(&id_r, sk_r) == 0, "identity r");
     fill(e_i, 32, 0x50);
     fill(e_r, 32, 0x70);
     fill(psk, 32, 0xa0);
@@ -93,10 +96,8 @@ static void check_dead(int rc, kz_noise_hs *hs, int step, const uint8_t *m, size
 
 static void fuzz_generic(const uint8_t *m, size_t n)
 {
-    uint8_t xs[32], xp[32];
-    check(crypto_sign_ed25519_sk_to_curve25519(xs, sk_r) == 0, "convert sk");
-    check(crypto_sign_ed25519_pk_to_curve25519(xp, pk_r) == 0, "convert pk");
-    kz_noise_config c = { .protocol = KZ_NOISE_PROTOCOL, .initiator = 0, .s = xs, .s_pub = xp,
+    kz_noise_config c = { .protocol = KZ_NOISE_PROTOCOL, .initiator = 0, .s = id_r.x_sk,
+                          .s_pub = id_r.x_pub,
                           .prologue = (const uint8_t *)KZ_NOISE_PROLOGUE,
                           .prologue_len = KZ_NOISE_PROLOGUE_LEN, .psk = psk };
     kz_noise_state *st;
@@ -114,7 +115,6 @@ static void fuzz_generic(const uint8_t *m, size_t n)
         check(kz_noise_state_dh_count(st) == 0, "DH before the msg1 MAC check");
     }
     kz_noise_state_free(st);
-    sodium_memzero(xs, sizeof xs);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

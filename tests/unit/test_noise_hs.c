@@ -66,6 +66,7 @@ typedef struct {
     uint8_t pk[crypto_sign_PUBLICKEYBYTES];
     uint8_t sk[crypto_sign_SECRETKEYBYTES];
     uint8_t xs[32], xp[32]; /* X25519 conversion */
+    kz_noise_identity id;
 } node;
 
 static void node_make(node *n, uint8_t seed_byte)
@@ -75,6 +76,7 @@ static void node_make(node *n, uint8_t seed_byte)
     assert_int_equal(crypto_sign_seed_keypair(n->pk, n->sk, seed), 0);
     assert_int_equal(crypto_sign_ed25519_sk_to_curve25519(n->xs, n->sk), 0);
     assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(n->xp, n->pk), 0);
+    assert_int_equal(kz_noise_identity_init(&n->id, n->sk), 0);
 }
 
 static const uint8_t FED[32] = { 0xfe, 0xde, 0x4a, 0x11 };
@@ -90,8 +92,8 @@ typedef struct {
 static void pair_make(pair *p, const node *a, const node *b, const uint8_t *fed_a,
                       const uint8_t *fed_b)
 {
-    assert_int_equal(kz_noise_hs_create_initiator(&p->i, a->sk, fed_a, b->pk), 0);
-    assert_int_equal(kz_noise_hs_create_responder(&p->r, b->sk, fed_b), 0);
+    assert_int_equal(kz_noise_hs_create_initiator(&p->i, &a->id, fed_a, b->pk), 0);
+    assert_int_equal(kz_noise_hs_create_responder(&p->r, &b->id, fed_b), 0);
     assert_int_equal(kz_noise_hs_set_ephemeral(p->i, EPH_I), 0);
     assert_int_equal(kz_noise_hs_set_ephemeral(p->r, EPH_R), 0);
 }
@@ -204,8 +206,8 @@ static void test_random_ephemerals(void **state)
     for (int run = 0; run < 2; run++) {
         kz_noise_hs *i, *r;
         uint8_t m1[KZ_NOISE_MSG1_LEN], m2[KZ_NOISE_MSG2_LEN], m3[KZ_NOISE_MSG3_LEN];
-        assert_int_equal(kz_noise_hs_create_initiator(&i, a.sk, FED, b.pk), 0);
-        assert_int_equal(kz_noise_hs_create_responder(&r, b.sk, FED), 0);
+        assert_int_equal(kz_noise_hs_create_initiator(&i, &a.id, FED, b.pk), 0);
+        assert_int_equal(kz_noise_hs_create_responder(&r, &b.id, FED), 0);
         assert_int_equal(kz_noise_hs_write_msg1(i, m1), 0);
         assert_int_equal(kz_noise_hs_read_msg1(r, m1, sizeof m1), 0);
         assert_int_equal(kz_noise_hs_write_msg2(r, m2), 0);
@@ -258,6 +260,9 @@ static void test_golden(void **state)
     node a, b;
     assert_int_equal(crypto_sign_seed_keypair(a.pk, a.sk, g[ISEED].b), 0);
     assert_int_equal(crypto_sign_seed_keypair(b.pk, b.sk, g[RSEED].b), 0);
+    assert_int_equal(kz_noise_identity_init(&a.id, a.sk), 0);
+    assert_int_equal(kz_noise_identity_init(&b.id, b.sk), 0);
+    assert_memory_equal(a.id.node_id, g[IID].b, 32);
     assert_memory_equal(a.pk, g[IID].b, 32);
     assert_memory_equal(b.pk, g[RID].b, 32);
     uint8_t x[32];
@@ -273,8 +278,8 @@ static void test_golden(void **state)
 
     kz_noise_hs *i, *r;
     uint8_t m1[KZ_NOISE_MSG1_LEN], m2[KZ_NOISE_MSG2_LEN], m3[KZ_NOISE_MSG3_LEN];
-    assert_int_equal(kz_noise_hs_create_initiator(&i, a.sk, g[PSK].b, b.pk), 0);
-    assert_int_equal(kz_noise_hs_create_responder(&r, b.sk, g[PSK].b), 0);
+    assert_int_equal(kz_noise_hs_create_initiator(&i, &a.id, g[PSK].b, b.pk), 0);
+    assert_int_equal(kz_noise_hs_create_responder(&r, &b.id, g[PSK].b), 0);
     assert_int_equal(kz_noise_hs_set_ephemeral(i, g[IEPH].b), 0);
     assert_int_equal(kz_noise_hs_set_ephemeral(r, g[REPH].b), 0);
     assert_int_equal(kz_noise_hs_write_msg1(i, m1), 0);
@@ -401,7 +406,7 @@ static void test_wrong_prologue_rejected_at_msg1(void **state)
     assert_int_equal(kz_noise_state_create(&gi, &ci), 0);
     assert_int_equal(kz_noise_state_write(gi, NULL, 0, m1, sizeof m1, &n), 0);
     kz_noise_hs *r;
-    assert_int_equal(kz_noise_hs_create_responder(&r, b.sk, FED), 0);
+    assert_int_equal(kz_noise_hs_create_responder(&r, &b.id, FED), 0);
     assert_int_equal(kz_noise_hs_read_msg1(r, m1, n), KZ_EAUTH);
     assert_int_equal(kz_noise_hs_dh_count(r), 0);
     kz_noise_state_free(gi);
@@ -418,8 +423,8 @@ static void test_wrong_node_id_rejected_by_initiator(void **state)
     node_make(&c, 0xcc);
     kz_noise_hs *i, *r;
     uint8_t m1[KZ_NOISE_MSG1_LEN], m2[KZ_NOISE_MSG2_LEN];
-    assert_int_equal(kz_noise_hs_create_initiator(&i, a.sk, FED, c.pk), 0);
-    assert_int_equal(kz_noise_hs_create_responder(&r, b.sk, FED), 0);
+    assert_int_equal(kz_noise_hs_create_initiator(&i, &a.id, FED, c.pk), 0);
+    assert_int_equal(kz_noise_hs_create_responder(&r, &b.id, FED), 0);
     assert_int_equal(kz_noise_hs_write_msg1(i, m1), 0);
     assert_int_equal(kz_noise_hs_read_msg1(r, m1, sizeof m1), 0);
     assert_int_equal(kz_noise_hs_write_msg2(r, m2), 0);
@@ -535,17 +540,17 @@ static void test_out_of_order(void **state)
     kz_noise_hs *hs;
     kz_noise_result res;
     /* Responder cannot write message 1. */
-    assert_int_equal(kz_noise_hs_create_responder(&hs, b.sk, FED), 0);
+    assert_int_equal(kz_noise_hs_create_responder(&hs, &b.id, FED), 0);
     assert_int_equal(kz_noise_hs_write_msg1(hs, buf), KZ_EINVAL);
     expect_dead(hs);
     kz_noise_hs_free(hs);
     /* Initiator cannot read message 1 or skip to message 3. */
-    assert_int_equal(kz_noise_hs_create_initiator(&hs, a.sk, FED, b.pk), 0);
+    assert_int_equal(kz_noise_hs_create_initiator(&hs, &a.id, FED, b.pk), 0);
     assert_int_equal(kz_noise_hs_write_msg3(hs, buf), KZ_EINVAL);
     expect_dead(hs);
     kz_noise_hs_free(hs);
     /* No result before the end. */
-    assert_int_equal(kz_noise_hs_create_initiator(&hs, a.sk, FED, b.pk), 0);
+    assert_int_equal(kz_noise_hs_create_initiator(&hs, &a.id, FED, b.pk), 0);
     assert_int_equal(kz_noise_hs_result(hs, &res), KZ_EINVAL);
     expect_dead(hs);
     kz_noise_hs_free(hs);
@@ -580,7 +585,7 @@ static int fake_msg3(const node *a, const node *b, const uint8_t *payload, size_
     kz_noise_hs *r;
     uint8_t m1[KZ_NOISE_MSG1_LEN], m2[KZ_NOISE_MSG2_LEN], m3[KZ_NOISE_MSG3_LEN + 64], pl[8];
     size_t n;
-    assert_int_equal(kz_noise_hs_create_responder(&r, b->sk, FED), 0);
+    assert_int_equal(kz_noise_hs_create_responder(&r, &b->id, FED), 0);
     assert_int_equal(kz_noise_state_write(fi, NULL, 0, m1, sizeof m1, &n), 0);
     assert_int_equal(kz_noise_hs_read_msg1(r, m1, n), 0);
     assert_int_equal(kz_noise_hs_write_msg2(r, m2), 0);
@@ -633,7 +638,7 @@ static int fake_msg2(const node *a, const node *b, uint8_t version, uint8_t *neg
     kz_noise_hs *i;
     uint8_t m1[KZ_NOISE_MSG1_LEN], m2[KZ_NOISE_MSG2_LEN], m3[KZ_NOISE_MSG3_LEN], pl[64];
     size_t n;
-    assert_int_equal(kz_noise_hs_create_initiator(&i, a->sk, FED, b->pk), 0);
+    assert_int_equal(kz_noise_hs_create_initiator(&i, &a->id, FED, b->pk), 0);
     assert_int_equal(kz_noise_hs_write_msg1(i, m1), 0);
     assert_int_equal(kz_noise_state_read(fr, m1, sizeof m1, pl, sizeof pl, &n), 0);
     assert_int_equal(kz_noise_state_write(fr, &version, 1, m2, sizeof m2, &n), 0);
@@ -736,17 +741,28 @@ static void test_node_key_conversion(void **state)
 static void test_invalid_keys(void **state)
 {
     (void)state;
-    node a;
+    node a, b;
     node_make(&a, 0xaa);
+    node_make(&b, 0xbb);
     kz_noise_hs *hs = (kz_noise_hs *)1;
     uint8_t zero[32] = { 0 };
-    assert_int_equal(kz_noise_hs_create_initiator(&hs, a.sk, FED, zero), KZ_EINVAL);
+    assert_int_equal(kz_noise_hs_create_initiator(&hs, &a.id, FED, zero), KZ_EINVAL);
     assert_null(hs);
+    /* Identity: public half not a point; public half of another key. */
+    kz_noise_identity me;
     uint8_t sk[64];
     memcpy(sk, a.sk, 64);
-    memset(sk + 32, 0, 32); /* secret key whose public half is not a point */
-    assert_int_equal(kz_noise_hs_create_responder(&hs, sk, FED), KZ_EINVAL);
-    assert_null(hs);
+    memset(sk + 32, 0, 32);
+    assert_int_equal(kz_noise_identity_init(&me, sk), KZ_EINVAL);
+    assert_true(sodium_is_zero((const uint8_t *)&me, sizeof me));
+    memcpy(sk + 32, b.pk, 32);
+    assert_int_equal(kz_noise_identity_init(&me, sk), KZ_EINVAL);
+    assert_int_equal(kz_noise_identity_init(&me, a.sk), 0);
+    assert_memory_equal(me.node_id, a.pk, 32);
+    assert_memory_equal(me.x_pub, a.xp, 32);
+    assert_memory_equal(me.x_sk, a.xs, 32);
+    kz_noise_identity_close(&me);
+    assert_true(sodium_is_zero((const uint8_t *)&me, sizeof me));
 }
 
 static const struct CMUnitTest tests[] = {
