@@ -24,10 +24,13 @@
  *
  * Conversation rules (enforced by the peer layer, helpers below): each side's
  * first frame is HELLO and no other frame carries HELLO; the agreed version
- * is the highest both support (kz_wire_negotiate()); ERROR and BYE are sent
- * only as the FINAL frame of a direction and a FINAL frame carries nothing
- * else (kz_wire_final_ok()); the HELLO node id must be the key the handshake
- * authenticated (kz_wire_hello_check_static()).
+ * is the highest both support (kz_wire_negotiate()) and must equal the
+ * version the Noise handshake already chose (kz_noise_result.version), else
+ * ERROR KZ_WERR_PROTOCOL; ERROR and BYE are sent only as the FINAL frame of a
+ * direction and a FINAL frame carries nothing else (kz_wire_final_ok()); the
+ * HELLO node id must be the peer the handshake authenticated (equal to
+ * kz_noise_result.peer_id, or kz_wire_hello_check_static() against the Noise
+ * remote static key).
  *
  * Memory: decoding is zero-copy. Every pointer in a decoded kz_wire_msg
  * points into the buffer that was decoded (normally the frame plaintext from
