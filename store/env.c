@@ -206,6 +206,7 @@ static const struct {
     {"settings", offsetof(kz_store, settings), 0},
     {"blocked", offsetof(kz_store, blocked), 0},
     {"meta", offsetof(kz_store, meta), 0},
+    {"peers", offsetof(kz_store, peers), 0},
 };
 
 static int open_dbis(kz_store *s, MDB_txn *txn, unsigned create)

@@ -146,6 +146,36 @@ int kz_store_setting_get(kz_store *s, const char *key, void *buf, size_t bufsz, 
 int kz_store_block_set(kz_store *s, const uint8_t node[KZ_KEY_BYTES], bool blocked) KZ_WARN_UNUSED;
 bool kz_store_is_blocked(kz_store *s, const uint8_t node[KZ_KEY_BYTES]);
 
+/* ---- Peers (the gossip layer's list of known nodes) ------------------------
+ *
+ * One entry per peer node id: the address to dial ("" for a node that only
+ * ever dialled in), when it was added, the last contact and reconciliation,
+ * and traffic counters the gossip layer flushes now and then. Stored in the
+ * `peers` named database with a versioned value (docs/storage.md). */
+typedef struct {
+    uint8_t node[KZ_KEY_BYTES];         /* peer node id (Ed25519 public key) */
+    char addr[KZ_ADDR_MAX + 1];         /* "host:port", printable ASCII; "" = none */
+    uint64_t added_ms;
+    uint64_t last_contact_ms;           /* 0 = never */
+    uint64_t last_sync_ms;              /* last completed reconciliation; 0 = never */
+    uint64_t sync_diffs;                /* differences found by that reconciliation */
+    uint64_t records_in, records_out;   /* records received / sent, all time */
+    uint64_t bytes_in, bytes_out;       /* wire bytes received / sent, all time */
+} kz_store_peer;
+
+/* Insert or replace the entry for p->node. KZ_EINVAL when addr is longer
+ * than KZ_ADDR_MAX or holds spaces or non-ASCII bytes. */
+int kz_store_peer_put(kz_store *s, const kz_store_peer *p) KZ_WARN_UNUSED;
+/* Copy the entry for node into *p. KZ_ENOTFOUND; KZ_ESTORE for a value this
+ * build cannot read. */
+int kz_store_peer_get(kz_store *s, const uint8_t node[KZ_KEY_BYTES], kz_store_peer *p) KZ_WARN_UNUSED;
+/* Remove the entry. KZ_ENOTFOUND when there is none. */
+int kz_store_peer_del(kz_store *s, const uint8_t node[KZ_KEY_BYTES]) KZ_WARN_UNUSED;
+/* Every entry in node id order. cb returns 0 continue, 1 stop, <0 abort
+ * (returned). p is valid only during the callback; cb must not write to the
+ * store (a read transaction is open). KZ_ESTORE on an unreadable entry. */
+int kz_store_peer_iter(kz_store *s, int (*cb)(void *ud, const kz_store_peer *p), void *ud);
+
 /* ---- Whole-store operations ------------------------------------------------ */
 
 typedef struct {

@@ -36,6 +36,7 @@ struct kz_store {
     MDB_env *env;
     MDB_dbi records, order, by_author, by_type, heads, membership, tombstones;
     MDB_dbi members, members_hr, settings, blocked, meta;
+    MDB_dbi peers;                   /* node id -> kz_store_peer (peers.c) */
     /* Held shared by every transaction of this process, exclusively while the
      * map is resized: mdb_env_set_mapsize remaps, which would pull the pages
      * out from under a reader on another thread. */
