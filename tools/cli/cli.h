@@ -1,0 +1,101 @@
+/* cli.h: internals of the kizuna CLI: the command table, option parsing,
+ * printing and the control-socket call shared by the cmd_*.c files. */
+#ifndef KZ_CLI_H
+#define KZ_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kz_node.h"
+
+/* Exit codes (documented in docs/cli.md). */
+enum {
+    KZ_EXIT_OK = 0,
+    KZ_EXIT_ERROR = 1,      /* the command failed (refused, I/O, bad data) */
+    KZ_EXIT_USAGE = 2,      /* bad command line */
+    KZ_EXIT_NOTRUNNING = 3  /* the command needs kizunad and it is not running */
+};
+
+typedef struct kz_cli_cmd kz_cli_cmd;
+
+typedef struct {
+    const char *data;       /* --data DIR or $KIZUNA_DATA; NULL when neither */
+    const kz_cli_cmd *cmd;  /* the command being run */
+} kz_cli;
+
+/* A command's handler gets the arguments after the command name and
+ * returns the process exit code. */
+typedef int (*kz_cli_fn)(kz_cli *cli, int argc, char **argv);
+
+struct kz_cli_cmd {
+    const char *name;       /* "member add" */
+    const char *usage;      /* arguments after the name */
+    const char *summary;    /* one line */
+    const char *help;       /* details: options, output (may be NULL) */
+    int min_args, max_args; /* positional arguments (max -1 = unbounded) */
+    kz_cli_fn fn;
+};
+
+/* Options of one command. name is "--room"; has_arg says it takes a value.
+ * After kz_cli_parse, set and value tell what was given. */
+typedef struct {
+    const char *name;
+    bool has_arg;
+    bool set;
+    const char *value;
+} kz_cli_opt;
+
+/* Parse argv: options (also "--opt=value") anywhere, "--" ends them,
+ * "--help" prints the command's help and exits 0. Positionals go to pos
+ * (room for max_args, or argc). Returns 0 or KZ_EXIT_USAGE after printing
+ * the problem and the usage line. */
+int kz_cli_parse(kz_cli *cli, int argc, char **argv, kz_cli_opt *opts, size_t nopts, char **pos,
+                 int *npos);
+/* Value of an option by name (NULL when not given). */
+const char *kz_cli_optval(const kz_cli_opt *opts, size_t nopts, const char *name);
+bool kz_cli_optset(const kz_cli_opt *opts, size_t nopts, const char *name);
+
+/* "kizuna: <msg>" on stderr, then "usage: ..." ; returns KZ_EXIT_USAGE. */
+int kz_cli_usage_error(kz_cli *cli, const char *fmt, ...) KZ_PRINTF(2, 3);
+/* "kizuna: <msg>" on stderr; returns KZ_EXIT_ERROR. */
+int kz_cli_error(const char *fmt, ...) KZ_PRINTF(1, 2);
+/* Print the full help of a command to f. */
+void kz_cli_cmd_help(const kz_cli_cmd *cmd, FILE *f);
+
+/* The data directory, or a usage error (returns NULL after printing). */
+const char *kz_cli_data(kz_cli *cli);
+/* Send one request to the node; on success *result is a new reference and
+ * 0 is returned; otherwise the error is printed and the exit code returned
+ * (KZ_EXIT_NOTRUNNING when kizunad is not running). */
+int kz_cli_call(kz_cli *cli, const char *cmd, json_t *args, json_t **result);
+/* Print JSON (indented) on stdout. Returns 0 or KZ_EXIT_ERROR. */
+int kz_cli_print_json(json_t *j);
+
+/* Argument checks: each prints a usage error and returns KZ_EXIT_USAGE, or 0. */
+int kz_cli_check_id(kz_cli *cli, const char *what, const char *s);
+int kz_cli_check_year(kz_cli *cli, const char *what, const char *s, int *out);
+int kz_cli_check_text(kz_cli *cli, const char *what, const char *s, size_t max, bool multiline);
+
+/* Read a whole file of at most max bytes (max + 1 are read so that "too
+ * large" can be told apart). *buf is malloc'd. Prints errors. */
+int kz_cli_read_file(const char *path, size_t max_plus_one, uint8_t **buf, size_t *len);
+
+/* Command handlers (cmd_*.c). */
+int kz_cmd_federation_create(kz_cli *cli, int argc, char **argv);
+int kz_cmd_init(kz_cli *cli, int argc, char **argv);
+int kz_cmd_id(kz_cli *cli, int argc, char **argv);
+int kz_cmd_status(kz_cli *cli, int argc, char **argv);
+int kz_cmd_backup(kz_cli *cli, int argc, char **argv);
+int kz_cmd_member_add(kz_cli *cli, int argc, char **argv);
+int kz_cmd_member_list(kz_cli *cli, int argc, char **argv);
+int kz_cmd_member_revoke(kz_cli *cli, int argc, char **argv);
+int kz_cmd_profile_set(kz_cli *cli, int argc, char **argv);
+int kz_cmd_profile_show(kz_cli *cli, int argc, char **argv);
+int kz_cmd_post(kz_cli *cli, int argc, char **argv);
+int kz_cmd_record_export(kz_cli *cli, int argc, char **argv);
+int kz_cmd_record_import(kz_cli *cli, int argc, char **argv);
+int kz_cmd_record_show(kz_cli *cli, int argc, char **argv);
+
+#endif

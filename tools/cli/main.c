@@ -1,0 +1,287 @@
+/* main.c: kizuna, the operator CLI: global options, the command table that
+ * drives dispatch, `kizuna help` and docs/cli.md (`kizuna help --markdown`). */
+#include "cli.h"
+
+#include <signal.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int kz_cmd_help(kz_cli *cli, int argc, char **argv);
+
+/* The one table of commands. Names with a space are sub-commands. Keep the
+ * help texts valid Markdown: they are printed as-is into docs/cli.md. */
+static const kz_cli_cmd kz_cmds[] = {
+    {"federation create", "--out FILE", "Make a new 32-byte federation key.",
+     "Writes the key to FILE (mode 0600) and prints FILE. Refuses to overwrite an existing "
+     "file. Every node of a federation needs a copy of this key (pass it on out of band, "
+     "e.g. on a USB stick or an encrypted channel); without it a node cannot talk to the "
+     "others.\n",
+     0, 0, kz_cmd_federation_create},
+    {"init", "--data DIR --name NAME --federation-key FILE [--listen HOST:PORT] [--http HOST:PORT]",
+     "Create a new node's data directory and print the new node id.",
+     "Creates DIR (mode 0700; an existing empty directory is fine, one that holds a node is "
+     "refused) with `kizuna.conf`, `node.key`, `storage.key`, a copy of the federation key "
+     "as `federation.key`, and the store `data.mdb` holding the node's own signed `node` "
+     "record. Works without a running node.\n\n"
+     "- `--name NAME`: the company's display name (1-128 bytes of UTF-8).\n"
+     "- `--federation-key FILE`: a key made by `kizuna federation create` (mode 0600).\n"
+     "- `--listen HOST:PORT`: gossip address, default `0.0.0.0:7420`.\n"
+     "- `--http HOST:PORT`: HTTP address, default `127.0.0.1:7480`.\n",
+     0, 0, kz_cmd_init},
+    {"id", "", "Print the node id and the peer string to give to other operators.",
+     "Line 1 is the node id (64 hex digits). Line 2 is `HOST:PORT NODE_ID`, which another "
+     "operator pastes after `kizuna peer add`. HOST:PORT is `advertise` from `[node]` in "
+     "`kizuna.conf` if set, else `listen` with 0.0.0.0 replaced by this machine's hostname. "
+     "Works without a running node.\n",
+     0, 0, kz_cmd_id},
+    {"status", "[--json]", "Show the running node's state.",
+     "Node id, name, version, uptime, addresses, record counts by type, members, tombstones, "
+     "store size and peers.\n",
+     0, 0, kz_cmd_status},
+    {"member add",
+     "--name N --reading R [--romaji X] [--role alumni|employee|secretariat] [--joined YEAR] "
+     "[--left YEAR] [--department D]",
+     "Add a member held by this node and print the member id.",
+     "The node makes the member's key pair, keeps the secret key encrypted under "
+     "`storage.key`, signs a membership attestation (role, tenure, department) with the node "
+     "key and a first profile (name, reading, romaji, department, years) with the member "
+     "key.\n\n"
+     "- `--name N`: full name, e.g. `鈴木 一郎`.\n"
+     "- `--reading R`: the name's reading (yomigana), e.g. `すずき いちろう`.\n"
+     "- `--romaji X`: romanised name, e.g. `Suzuki Ichiro`.\n"
+     "- `--role`: `alumni` (default), `employee` or `secretariat`.\n"
+     "- `--joined YEAR`, `--left YEAR`: tenure, years 1900-2200, joined <= left.\n"
+     "- `--department D`: department at the company.\n",
+     0, 0, kz_cmd_member_add},
+    {"member list", "[--json]", "List the members this node holds.",
+     "One line per member: member id, status (`live`, `revoked`, or `pending` when an add "
+     "was interrupted before its attestation was stored), role, years, name and reading. "
+     "With `--json`, an array of objects with `member_id`, `name`, `reading`, `romaji`, "
+     "`role`, `joined`, `left`, `department`, `status`, `added`, `holds_key`.\n",
+     0, 0, kz_cmd_member_list},
+    {"member revoke", "MEMBER_ID [--reason TEXT]",
+     "Withdraw a member's attestation and print the revoke record id.",
+     "Signs a `revoke` record with the node key; other nodes then stop accepting and showing "
+     "the member's records. The local entry is marked revoked.\n",
+     1, 1, kz_cmd_member_revoke},
+    {"profile set", "MEMBER_ID FIELD=VALUE...",
+     "Change fields of a member's profile and print the new profile record id.",
+     "Fields: `name`, `reading`, `romaji`, `department`, `title`, `joined`, `left`, "
+     "`current_company`, `current_title`, `location`, `skills` (comma-separated), `bio`, "
+     "`links` (comma-separated https://, http:// or mailto: links), `open_to` "
+     "(comma-separated: `reconnect`, `business`, `mentoring`, `rehire`), `visibility` "
+     "(`federation`, `company` or `hidden`). An empty value clears a field (`title=`); "
+     "`name` cannot be cleared. `rehire` is private: it is kept only in this node's member "
+     "table and never signed into the replicated profile. Only members held by this node "
+     "can be changed.\n",
+     2, -1, kz_cmd_profile_set},
+    {"profile show", "MEMBER_ID [--json]", "Show the current profile of any member in the store.",
+     "Prints the profile fields (same names as `profile set`), the member id, the home "
+     "company and node from the live attestation, role and tenure from the attestation "
+     "(`role`, `tenure_joined`, `tenure_left`), `status`, and when the profile was last "
+     "updated. `open_to` includes `rehire` only for members of this node.\n",
+     1, 1, kz_cmd_profile_show},
+    {"post", "MEMBER_ID --room ROOM [--kind text|intro|request|promo] [--nominate MEMBER_ID] TEXT",
+     "Post in a talk room as a member of this node and print the post id.",
+     "- `--room ROOM`: room name, e.g. `general`.\n"
+     "- `--kind`: `text` (default), `intro` (self-introduction), `request` (ask for help) or "
+     "`promo` (promote your business).\n"
+     "- `--nominate MEMBER_ID`: with `--kind intro`, the member you invite to introduce "
+     "themself next.\n"
+     "- TEXT: up to 8000 bytes, newlines allowed; `-` reads it from standard input.\n",
+     2, 2, kz_cmd_post},
+    {"record export", "ID --out FILE", "Write a record's raw signed bytes to FILE.",
+     "Refuses to overwrite FILE. The file can be given to another node's operator for "
+     "`kizuna record import`.\n",
+     1, 1, kz_cmd_record_export},
+    {"record import", "FILE", "Verify and store a record file; print its id.",
+     "The node decodes the file strictly, checks the signature and the creation time, and "
+     "stores the record under the normal acceptance rules. Garbage, truncated, tampered, "
+     "oversized (over 16384 bytes), future-dated, duplicate or superseded records and "
+     "records whose author has no attestation here are refused with the reason; the store "
+     "is unchanged.\n",
+     1, 1, kz_cmd_record_import},
+    {"record show", "ID [--json]", "Show a stored record, decoded, with its signature checked.",
+     "Prints type, author, creation time (ISO 8601, UTC), id, signature status and the body "
+     "fields.\n",
+     1, 1, kz_cmd_record_show},
+    {"backup", "OUT_DIR", "Write a consistent, compacted copy of the store into OUT_DIR.",
+     "OUT_DIR is created (mode 0700) if missing and must not already hold a `data.mdb`. "
+     "Safe while the node runs. The backup deliberately omits the secret key files "
+     "(`node.key`, `storage.key`, `federation.key`): keep copies of those, and of "
+     "`kizuna.conf`, somewhere safe and separate. To restore, put `data.mdb` and those "
+     "files into a new directory (mode 0700) and run `kizunad --data` on it.\n",
+     1, 1, kz_cmd_backup},
+    {"help", "[COMMAND]", "Show the list of commands, or one command's help.", NULL, 0, -1,
+     kz_cmd_help},
+};
+
+/* Commands that run without a data directory. */
+static bool kz_cmd_no_data(const kz_cli_cmd *c)
+{
+    return strcmp(c->name, "federation create") == 0 || strcmp(c->name, "help") == 0 ||
+           strcmp(c->name, "init") == 0;
+}
+
+static void kz_print_overview(FILE *f)
+{
+    fprintf(f, "usage: kizuna [--data DIR] COMMAND [ARGS...]\n\n"
+               "Operator CLI for a kizuna node. DIR defaults to $KIZUNA_DATA.\n\nCommands:\n");
+    for (size_t i = 0; i < KZ_ARRAY_LEN(kz_cmds); i++)
+        fprintf(f, "  %-18s %s\n", kz_cmds[i].name, kz_cmds[i].summary);
+    fprintf(f, "\nRun 'kizuna COMMAND --help' for a command's options.\n"
+               "Exit codes: 0 success, 1 error, 2 bad usage, 3 the node is not running.\n");
+}
+
+static void kz_print_markdown(void)
+{
+    printf("# kizuna CLI reference\n\n"
+           "<!-- Generated by `kizuna help --markdown` from the command table in\n"
+           "     tools/cli/main.c. Do not edit by hand: tests/integration/test_cli_docs.sh\n"
+           "     fails when this file and the table disagree. -->\n\n"
+           "`kizuna` is the operator's command line. Most commands talk to the running\n"
+           "node (`kizunad --data DIR`) over the Unix socket `DIR/control.sock`; `federation\n"
+           "create`, `init` and `id` work without it. The node checks every request again:\n"
+           "the CLI's own checks only give faster, clearer errors.\n\n"
+           "## Synopsis\n\n"
+           "```\nkizuna [--data DIR] COMMAND [ARGS...]\n```\n\n"
+           "- `--data DIR`: the node's data directory. Without it, `$KIZUNA_DATA` is used.\n"
+           "- `--help`: the list of commands; `kizuna COMMAND --help` shows one command.\n"
+           "- `--version`: print the version.\n\n"
+           "Options may come before or after positional arguments; `--opt=value` also\n"
+           "works, and `--` ends the options.\n\n"
+           "## Output\n\n"
+           "Commands that create a record or a member print its id (64 hex digits) alone on\n"
+           "stdout, so scripts can capture it: `id=$(kizuna --data DIR post ...)`. Every\n"
+           "listing command takes `--json` and then prints only JSON on stdout. Errors are\n"
+           "one line on stderr starting with `kizuna: `.\n\n"
+           "## Exit codes\n\n"
+           "| code | meaning |\n|---|---|\n"
+           "| 0 | success |\n"
+           "| 1 | the command failed: refused by the node (with the reason), bad file, I/O error |\n"
+           "| 2 | bad usage: unknown command or option, missing or malformed argument (the usage line is printed) |\n"
+           "| 3 | the command needs the node and it is not running (no control socket) |\n\n"
+           "## Commands\n");
+    for (size_t i = 0; i < KZ_ARRAY_LEN(kz_cmds); i++) {
+        const kz_cli_cmd *c = &kz_cmds[i];
+        printf("\n### kizuna %s\n\n```\nkizuna %s%s%s%s\n```\n\n%s\n", c->name,
+               kz_cmd_no_data(c) ? "" : "--data DIR ", c->name, c->usage[0] ? " " : "", c->usage,
+               c->summary);
+        if (c->help)
+            printf("\n%s", c->help);
+    }
+}
+
+static const kz_cli_cmd *kz_find(int argc, char **argv, int *used)
+{
+    if (argc >= 2) {
+        for (size_t i = 0; i < KZ_ARRAY_LEN(kz_cmds); i++) {
+            const char *sp = strchr(kz_cmds[i].name, ' ');
+            if (sp && strlen(argv[0]) == (size_t)(sp - kz_cmds[i].name) &&
+                strncmp(kz_cmds[i].name, argv[0], (size_t)(sp - kz_cmds[i].name)) == 0 &&
+                strcmp(sp + 1, argv[1]) == 0) {
+                *used = 2;
+                return &kz_cmds[i];
+            }
+        }
+    }
+    for (size_t i = 0; i < KZ_ARRAY_LEN(kz_cmds); i++) {
+        if (argc >= 1 && strcmp(kz_cmds[i].name, argv[0]) == 0) {
+            *used = 1;
+            return &kz_cmds[i];
+        }
+    }
+    return NULL;
+}
+
+/* Is word the first half of some two-word command ("member")? */
+static bool kz_is_group(const char *word)
+{
+    size_t n = strlen(word);
+    for (size_t i = 0; i < KZ_ARRAY_LEN(kz_cmds); i++) {
+        const char *sp = strchr(kz_cmds[i].name, ' ');
+        if (sp && (size_t)(sp - kz_cmds[i].name) == n && strncmp(kz_cmds[i].name, word, n) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int kz_unknown(kz_cli *cli, int argc, char **argv)
+{
+    if (kz_is_group(argv[0])) {
+        fprintf(stderr, "kizuna: unknown command '%s%s%s'; %s commands:\n", argv[0],
+                argc > 1 ? " " : "", argc > 1 ? argv[1] : "", argv[0]);
+        for (size_t i = 0; i < KZ_ARRAY_LEN(kz_cmds); i++) {
+            const char *sp = strchr(kz_cmds[i].name, ' ');
+            if (sp && strncmp(kz_cmds[i].name, argv[0], (size_t)(sp - kz_cmds[i].name)) == 0 &&
+                strlen(argv[0]) == (size_t)(sp - kz_cmds[i].name))
+                fprintf(stderr, "  kizuna %s %s\n", kz_cmds[i].name, kz_cmds[i].usage);
+        }
+        return KZ_EXIT_USAGE;
+    }
+    return kz_cli_usage_error(cli, "unknown command '%s'", argv[0]);
+}
+
+static int kz_cmd_help(kz_cli *cli, int argc, char **argv)
+{
+    if (argc == 1 && strcmp(argv[0], "--markdown") == 0) {
+        kz_print_markdown();
+        return KZ_EXIT_OK;
+    }
+    if (argc == 0) {
+        kz_print_overview(stdout);
+        return KZ_EXIT_OK;
+    }
+    int used = 0;
+    const kz_cli_cmd *c = kz_find(argc, argv, &used);
+    if (!c || used != argc)
+        return kz_unknown(cli, argc, argv);
+    kz_cli_cmd_help(c, stdout);
+    return KZ_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    kz_cli cli = {0};
+    int i = 1;
+    cli.data = getenv("KIZUNA_DATA");
+    if (sodium_init() < 0) {
+        fprintf(stderr, "kizuna: libsodium failed to initialise\n");
+        return KZ_EXIT_ERROR;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--data") == 0) {
+            if (i + 1 >= argc)
+                return kz_cli_usage_error(&cli, "--data needs a value");
+            cli.data = argv[++i];
+        } else if (strncmp(a, "--data=", 7) == 0) {
+            cli.data = a + 7;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            kz_print_overview(stdout);
+            return KZ_EXIT_OK;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("kizuna %s\n", KZ_VERSION);
+            return KZ_EXIT_OK;
+        } else if (a[0] == '-') {
+            return kz_cli_usage_error(&cli, "unknown option '%s'", a);
+        } else {
+            break;
+        }
+    }
+    if (i >= argc) {
+        kz_print_overview(stderr);
+        return KZ_EXIT_USAGE;
+    }
+    int used = 0;
+    const kz_cli_cmd *c = kz_find(argc - i, argv + i, &used);
+    if (!c)
+        return kz_unknown(&cli, argc - i, argv + i);
+    cli.cmd = c;
+    int rc = c->fn(&cli, argc - i - used, argv + i + used);
+    if (fflush(stdout) != 0 && rc == KZ_EXIT_OK)
+        return kz_cli_error("cannot write to standard output");
+    return rc;
+}
