@@ -76,6 +76,16 @@ enum {
  * On failure *out is NULL. */
 int kz_text_normalize(const char *in, size_t n, char **out, size_t *outn) KZ_WARN_UNUSED;
 
+/* Spell the kana in text in Hepburn romaji (すずき -> "suzuki", しょうこ ->
+ * "shouko", はっとり -> "hattori", ジョージ -> "joji"), after
+ * kz_text_normalize, so katakana and half-width forms work too. Latin
+ * letters and digits pass through; kanji and every other character become
+ * word breaks. Gives lower-case ASCII words separated by single spaces, for
+ * matching rather than display (ん before a vowel has no apostrophe).
+ * Same errors and ownership as kz_text_normalize: *out is a heap string the
+ * caller frees with free(). */
+int kz_text_romanize(const char *in, size_t n, char **out, size_t *outn) KZ_WARN_UNUSED;
+
 /* ---- Index terms -------------------------------------------------------- */
 
 /* Receives one posting key. key/len are valid only during the call.
@@ -114,8 +124,10 @@ void kz_text_termset_free(kz_text_termset *ts);
 int kz_text_termset_add(kz_text_termset *ts, const char *text, size_t n,
                         int field_class) KZ_WARN_UNUSED;
 /* Add every searchable field of a profile with its class: name, reading and
- * romaji (NAME); current_company (COMPANY); department, title,
- * current_title, location and each skill (OTHER); bio (BIO). Links, years,
+ * romaji, and the kana of name and reading spelled in romaji by
+ * kz_text_romanize, so "suzuki" finds すずき even without a romaji field
+ * (NAME); current_company (COMPANY); department, title, current_title,
+ * location and each skill (OTHER); bio (BIO). Links, years,
  * open_to and visibility are not text terms. The home company's name comes
  * from its node record: add it with KZ_TEXT_CLASS_COMPANY. Same failure
  * contract as kz_text_termset_add. */

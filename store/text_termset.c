@@ -129,6 +129,19 @@ int kz_text_termset_add_profile(kz_text_termset *ts, const kz_body_profile *p)
         if (rc != 0)
             return rc;
     }
+    /* Members added without a romaji form are still found by romaji. */
+    const kz_str *kana[] = {&p->name, &p->reading};
+    for (size_t i = 0; i < KZ_ARRAY_LEN(kana); i++) {
+        char *r;
+        size_t rn;
+        int rc = kz_text_romanize(kana[i]->p, kana[i]->n, &r, &rn);
+        if (rc != 0)
+            return rc;
+        rc = kz_text_termset_add(ts, r, rn, KZ_TEXT_CLASS_NAME);
+        free(r);
+        if (rc != 0)
+            return rc;
+    }
     /* Each skill separately, so no bigram joins the end of one skill to
      * the start of the next. */
     for (uint32_t i = 0; i < p->n_skills; i++) {

@@ -5,6 +5,7 @@
  *  - normalize either fails with KZ_EINVAL/KZ_ETOOBIG or returns valid UTF-8
  *    with no control characters, no leading, trailing or double spaces, and
  *    is a fixed point (normalising the result changes nothing);
+ *  - romanize gives lower-case ASCII letters, digits and single inner spaces;
  *  - every index term has a known kind byte, a length within
  *    KZ_TEXT_KEY_MAX, valid UTF-8 after the kind byte and the class asked for;
  *  - a query that parses stays within its limits, and a document holding
@@ -119,9 +120,30 @@ static void check_query(const uint8_t *data, size_t size)
     kz_text_query_close(&q);
 }
 
+static void check_romanize(const uint8_t *data, size_t size)
+{
+    char *out = NULL;
+    size_t n = 0;
+    int rc = kz_text_romanize((const char *)data, size, &out, &n);
+    if (rc != 0) {
+        CHECK(rc == KZ_EINVAL || rc == KZ_ETOOBIG);
+        CHECK(out == NULL);
+        return;
+    }
+    CHECK(strlen(out) == n);
+    for (size_t i = 0; i < n; i++) {
+        char c = out[i];
+        CHECK((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ' ');
+        if (c == ' ')
+            CHECK(i > 0 && i + 1 < n && out[i + 1] != ' ');
+    }
+    free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     check_normalize(data, size);
+    check_romanize(data, size);
     int cls = size > 0 ? data[0] % (KZ_TEXT_CLASS_MAX + 1) : 0;
     int rc = kz_text_terms((const char *)data, size, cls, check_term_cb, &cls);
     CHECK(rc == 0 || rc == KZ_EINVAL || rc == KZ_ETOOBIG);

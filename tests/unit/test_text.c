@@ -324,6 +324,76 @@ static void test_norm_idempotent(void **st)
     }
 }
 
+/* ---- Romaji ----------------------------------------------------------------- */
+
+static void assert_roma(const char *s, const char *want)
+{
+    char *out = NULL;
+    size_t n = 0;
+    int rc = kz_text_romanize(s, strlen(s), &out, &n);
+    if (rc != 0)
+        fail_msg("romanize(%s) failed: %s", s, kz_strerror(rc));
+    if (strcmp(out, want) != 0)
+        fail_msg("romanize(%s) = [%s], want [%s]", s, out, want);
+    assert_int_equal(n, strlen(want));
+    free(out);
+}
+
+static void test_romanize_basic(void **st)
+{
+    (void)st;
+    assert_roma("すずき", "suzuki");
+    assert_roma("スズキ", "suzuki");
+    assert_roma("ｽｽﾞｷ", "suzuki");
+    assert_roma("すずき たろう", "suzuki tarou");
+    assert_roma("ちば つじ ふじた", "chiba tsuji fujita");
+    assert_roma("しんいち", "shinichi");
+    assert_roma("", "");
+}
+
+static void test_romanize_contracted_and_geminate(void **st)
+{
+    (void)st;
+    assert_roma("きょうこ", "kyouko");
+    assert_roma("しょうへい", "shouhei");
+    assert_roma("ちゃ じゅん りょう ひゃく", "cha jun ryou hyaku");
+    assert_roma("はっとり", "hattori");
+    assert_roma("まっちゃ", "matcha");
+    assert_roma("ほっかいどう", "hokkaidou");
+    assert_roma("ソフィア ヴァイオリン ウィリアム ティム シェリー", "sofia vaiorin wiriamu timu sheri");
+    assert_roma("ジョージ", "joji");
+}
+
+static void test_romanize_mixed_input(void **st)
+{
+    (void)st;
+    assert_roma("鈴木 すずき", "suzuki");
+    assert_roma("ABC株式会社 えーびーしー", "abc ebishi");
+    assert_roma("佐藤", "");
+    char *out = (char *)1;
+    size_t n;
+    assert_int_equal(kz_text_romanize("\xff", 1, &out, &n), KZ_EINVAL);
+    assert_null(out);
+}
+
+static void test_romanized_reading_matches_romaji_queries(void **st)
+{
+    (void)st;
+    /* The romanised reading goes through the same folding as typed romaji. */
+    const char *pairs[][2] = {
+        {"さとう", "Satō"}, {"さとう", "satoh"}, {"おおの", "Ohno"}, {"ゆうき", "yuuki"},
+        {"きょうこ", "Kyoko"}, {"すずき", "SUZUKI"}, {"しょうへい", "shohei"}, {"いいだ", "iida"},
+    };
+    for (size_t i = 0; i < KZ_ARRAY_LEN(pairs); i++) {
+        char *r;
+        size_t rn;
+        assert_int_equal(kz_text_romanize(pairs[i][0], strlen(pairs[i][0]), &r, &rn), 0);
+        if (!matches(r, pairs[i][1]))
+            fail_msg("reading %s (romanised %s) not found by %s", pairs[i][0], r, pairs[i][1]);
+        free(r);
+    }
+}
+
 /* ---- Index terms ------------------------------------------------------------ */
 
 static void test_terms_cjk_unigrams_and_bigrams(void **st)
@@ -789,6 +859,16 @@ static void test_termset_profile_classes(void **st)
     assert_false(none[0].found);
     kz_text_termset_free(ts);
 
+    /* Without a romaji field the romanised reading still finds the name. */
+    p.romaji.n = 0;
+    ts = kz_text_termset_create();
+    assert_int_equal(kz_text_termset_add_profile(ts, &p), 0);
+    want_term roma[] = {{"psuzuki", KZ_TEXT_CLASS_NAME, false},
+                        {"ptaro", KZ_TEXT_CLASS_NAME, false}, {NULL, 0, false}};
+    assert_int_equal(kz_text_termset_iter(ts, check_cb, roma), 0);
+    assert_true(roma[0].found && roma[1].found);
+    kz_text_termset_free(ts);
+
     p.n_skills = KZ_SKILLS_MAX + 1;
     ts = kz_text_termset_create();
     assert_int_equal(kz_text_termset_add_profile(ts, &p), KZ_EINVAL);
@@ -865,6 +945,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_norm_rejects_bad_input),
     cmocka_unit_test(test_norm_size_limit),
     cmocka_unit_test(test_norm_idempotent),
+    cmocka_unit_test(test_romanize_basic),
+    cmocka_unit_test(test_romanize_contracted_and_geminate),
+    cmocka_unit_test(test_romanize_mixed_input),
+    cmocka_unit_test(test_romanized_reading_matches_romaji_queries),
     cmocka_unit_test(test_terms_cjk_unigrams_and_bigrams),
     cmocka_unit_test(test_terms_bigram_across_space_not_across_word),
     cmocka_unit_test(test_terms_latin_prefixes),
