@@ -186,6 +186,10 @@ unsigned kz_noise_state_dh_count(const kz_noise_state *st);
  *         responder's highest), then the initiator's 32-byte Ed25519 node
  *         id, which must convert to the static key it authenticated with.
  * Any other message length is refused with KZ_EPROTO before a byte is read.
+ * On TCP the messages go as they are, back to back, without a length prefix:
+ * the reader always knows the one length it accepts next.
+ * Bytes 0..31 of msg1 are the dialler's ephemeral key; a listener may keep
+ * recent ones to refuse replayed msg1s (Noise does not prevent replay).
  * ------------------------------------------------------------------------ */
 #define KZ_NOISE_PROTOCOL "Noise_XXpsk0_25519_ChaChaPoly_SHA256"
 #define KZ_NOISE_PROLOGUE "kizuna/1"  /* 8 ASCII bytes, no terminator */
