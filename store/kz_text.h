@@ -63,6 +63,16 @@ enum {
 
 /* ---- Normalisation ------------------------------------------------------ */
 
+/* Bumped whenever a rule below changes the keys some text produces. */
+#define KZ_TEXT_RULES_VERSION 1
+
+/* Identifies the rules and Unicode tables in use, e.g. "kz-text 1, Unicode
+ * 15.0.0". Postings built under another id may not match new queries: the
+ * store keeps this string and rebuilds its postings when it changes.
+ * Never NULL; the string belongs to the calling thread and stays valid
+ * until that thread ends. */
+const char *kz_text_rules_id(void);
+
 /* Normalise text for matching (not for display): NFKC, case folding, default
  * ignorables removed, katakana folded to hiragana, iteration marks expanded,
  * diacritics dropped from Latin letters, romaji long vowels folded

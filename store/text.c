@@ -2,6 +2,7 @@
 #include "kz_text.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -270,6 +271,15 @@ static int normalize_valid(const char *in, size_t n, char **out, size_t *outn)
     *out = (char *)nb.b;
     *outn = nb.n;
     return 0;
+}
+
+const char *kz_text_rules_id(void)
+{
+    /* Per thread, so concurrent callers never see a half-written string. */
+    static _Thread_local char id[64];
+    snprintf(id, sizeof id, "kz-text %d, Unicode %s", KZ_TEXT_RULES_VERSION,
+             utf8proc_unicode_version());
+    return id;
 }
 
 int kz_text_normalize(const char *in, size_t n, char **out, size_t *outn)

@@ -308,6 +308,14 @@ static void test_norm_size_limit(void **st)
     free(big);
 }
 
+static void test_norm_rules_id(void **st)
+{
+    (void)st;
+    const char *id = kz_text_rules_id();
+    assert_non_null(strstr(id, "kz-text 1"));
+    assert_non_null(strstr(id, "Unicode "));
+}
+
 static void test_norm_idempotent(void **st)
 {
     (void)st;
@@ -945,6 +953,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_norm_rejects_bad_input),
     cmocka_unit_test(test_norm_size_limit),
     cmocka_unit_test(test_norm_idempotent),
+    cmocka_unit_test(test_norm_rules_id),
     cmocka_unit_test(test_romanize_basic),
     cmocka_unit_test(test_romanize_contracted_and_geminate),
     cmocka_unit_test(test_romanize_mixed_input),
