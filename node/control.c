@@ -189,7 +189,7 @@ char *kz_control_handle(kz_node *n, const char *line, size_t len, size_t *outlen
         snprintf(err, sizeof err, "request larger than %u bytes", KZ_CONTROL_LINE_MAX);
         return kz_reply_error(KZ_ETOOBIG, err, outlen);
     }
-    json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!req) {
         snprintf(err, sizeof err, "request is not valid JSON: %s (column %d)", jerr.text,
                  jerr.column);
@@ -403,8 +403,11 @@ static void kz_ctl_write_cb(uv_write_t *req, int status)
     free(w->data);
     free(w);
     c->writes_pending--;
-    if (c->closing)
+    if (c->closing) {
+        if (status < 0)
+            kz_log_debug("control", "reply dropped: %s", uv_strerror(status));
         return;
+    }
     if (status < 0) {
         kz_log_debug("control", "client went away: %s", uv_strerror(status));
         kz_ctl_client_close(c);
@@ -429,6 +432,7 @@ static void kz_ctl_send(kz_ctl_client *c, char *data, size_t len)
     uv_buf_t b = uv_buf_init(data, (unsigned)len);
     int rc = uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, kz_ctl_write_cb);
     if (rc < 0) {
+        kz_log_debug("control", "cannot send a reply: %s", uv_strerror(rc));
         free(data);
         free(w);
         kz_ctl_client_close(c);
@@ -471,7 +475,8 @@ static void kz_ctl_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         kz_log_info("control", "%s", msg);
         kz_ctl_stop_reading(c);
         c->close_after_write = true;
-        kz_ctl_send(c, kz_reply_error(KZ_ETOOBIG, msg, &len), len);
+        char *reply = kz_reply_error(KZ_ETOOBIG, msg, &len);
+        kz_ctl_send(c, reply, len);
         return;
     }
     const char *line;
@@ -524,7 +529,8 @@ static void kz_ctl_connection_cb(uv_stream_t *server, int status)
                  KZ_CONTROL_CLIENTS_MAX);
         kz_log_warn("control", "%s", msg);
         c->close_after_write = true;
-        kz_ctl_send(c, kz_reply_error(KZ_EAGAIN, msg, &len), len);
+        char *reply = kz_reply_error(KZ_EAGAIN, msg, &len);
+        kz_ctl_send(c, reply, len);
         return;
     }
     if (uv_read_start((uv_stream_t *)&c->pipe, kz_ctl_alloc_cb, kz_ctl_read_cb) != 0) {

@@ -1,0 +1,508 @@
+/* test_control.c: the control protocol: line framing, request parsing and
+ * dispatch (bad JSON, unknown commands, wrong argument types, oversize),
+ * handlers on a real node, and the libuv socket server end to end. */
+#include "kz_test.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "kz_node.h"
+
+/* ---- helpers -------------------------------------------------------------------- */
+
+static json_t *handle(kz_node *n, const char *line)
+{
+    size_t outlen = 0;
+    char *out = kz_control_handle(n, line, strlen(line), &outlen);
+    assert_non_null(out);
+    assert_true(outlen > 0);
+    assert_int_equal(out[outlen - 1], '\n');
+    assert_null(memchr(out, '\n', outlen - 1)); /* exactly one line */
+    json_error_t jerr;
+    json_t *rep = json_loadb(out, outlen, 0, &jerr);
+    free(out);
+    assert_non_null(rep);
+    assert_true(json_is_boolean(json_object_get(rep, "ok")));
+    return rep;
+}
+
+static void expect_error(kz_node *n, const char *line, int code, const char *needle)
+{
+    json_t *rep = handle(n, line);
+    if (json_is_true(json_object_get(rep, "ok")))
+        fail_msg("request accepted: %s", line);
+    const char *msg = json_string_value(json_object_get(rep, "error"));
+    assert_non_null(msg);
+    if (needle && !strstr(msg, needle))
+        fail_msg("error '%s' lacks '%s' (request %s)", msg, needle, line);
+    assert_int_equal(json_integer_value(json_object_get(rep, "code")), code);
+    json_decref(rep);
+}
+
+static json_t *expect_ok(kz_node *n, const char *line)
+{
+    json_t *rep = handle(n, line);
+    if (!json_is_true(json_object_get(rep, "ok")))
+        fail_msg("request refused: %s: %s", line,
+                 json_string_value(json_object_get(rep, "error")));
+    json_t *res = json_incref(json_object_get(rep, "result"));
+    json_decref(rep);
+    return res;
+}
+
+typedef struct {
+    char root[64];
+    char dir[96];
+    kz_node *node;
+} fixture;
+
+static int node_setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    char fedpath[128], err[KZ_ERR_MAX];
+    uint8_t fed[32], id[32];
+    if (!f || sodium_init() < 0)
+        return -1;
+    kz_log_level_set(getenv("KZ_TEST_DEBUG") ? KZ_LOG_DEBUG : KZ_LOG_ERROR);
+    snprintf(f->root, sizeof f->root, "/tmp/kz-test-ctl-XXXXXX");
+    if (!mkdtemp(f->root))
+        return -1;
+    snprintf(fedpath, sizeof fedpath, "%s/fed.key", f->root);
+    snprintf(f->dir, sizeof f->dir, "%s/n", f->root);
+    randombytes_buf(fed, sizeof fed);
+    if (kz_keyfile_write(fedpath, KZ_KEY_FEDERATION, fed, err, sizeof err) != 0)
+        return -1;
+    kz_init_opts o = {.dir = f->dir, .name = "テスト株式会社", .federation_key_path = fedpath,
+                      .listen = "127.0.0.1:17420"};
+    if (kz_datadir_init(&o, id, err, sizeof err) != 0) {
+        fprintf(stderr, "init: %s\n", err);
+        return -1;
+    }
+    if (kz_node_create(&f->node, f->dir, NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "create: %s\n", err);
+        return -1;
+    }
+    kz_log_level_set(getenv("KZ_TEST_DEBUG") ? KZ_LOG_DEBUG : KZ_LOG_ERROR);
+    *state = f;
+    return 0;
+}
+
+static int node_teardown(void **state)
+{
+    fixture *f = *state;
+    char cmd[128];
+    kz_node_free(f->node);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->root);
+    int rc = system(cmd);
+    free(f);
+    return rc == 0 ? 0 : -1;
+}
+
+static long long record_count(kz_node *n)
+{
+    kz_store_stats st;
+    assert_int_equal(kz_store_stats_get(n->store, &st), 0);
+    return (long long)st.records;
+}
+
+/* ---- line framing ---------------------------------------------------------------- */
+
+static void test_linebuf_split(void **state)
+{
+    kz_linebuf b;
+    const char *line;
+    size_t len;
+    kz_linebuf_init(&b, 16);
+    assert_int_equal(kz_linebuf_append(&b, "ab", 2), 0);
+    assert_int_equal(kz_linebuf_next(&b, &line, &len), 0);
+    assert_int_equal(kz_linebuf_append(&b, "c\nde\n", 5), 0);
+    assert_int_equal(kz_linebuf_next(&b, &line, &len), 1);
+    assert_int_equal(len, 3);
+    assert_memory_equal(line, "abc", 3);
+    assert_int_equal(kz_linebuf_next(&b, &line, &len), 1);
+    assert_int_equal(len, 2);
+    assert_memory_equal(line, "de", 2);
+    assert_int_equal(kz_linebuf_next(&b, &line, &len), 0);
+    assert_int_equal(kz_linebuf_append(&b, "\n", 1), 0);
+    assert_int_equal(kz_linebuf_next(&b, &line, &len), 1);
+    assert_int_equal(len, 0);
+    kz_linebuf_close(&b);
+}
+
+static void test_linebuf_oversize(void **state)
+{
+    kz_linebuf b;
+    const char *line;
+    size_t len;
+    char big[40];
+    memset(big, 'x', sizeof big);
+    kz_linebuf_init(&b, 16);
+    /* exactly max is fine, one more is not, across appends too */
+    assert_int_equal(kz_linebuf_append(&b, big, 16), 0);
+    assert_int_equal(kz_linebuf_append(&b, "\n", 1), 0);
+    assert_int_equal(kz_linebuf_next(&b, &line, &len), 1);
+    assert_int_equal(len, 16);
+    assert_int_equal(kz_linebuf_append(&b, big, 10), 0);
+    assert_int_equal(kz_linebuf_append(&b, big, 7), KZ_ETOOBIG);
+    kz_linebuf_close(&b);
+    /* a complete line that is too long in one chunk */
+    kz_linebuf_init(&b, 16);
+    char chunk[41];
+    memcpy(chunk, big, 40);
+    chunk[40] = '\n';
+    assert_int_equal(kz_linebuf_append(&b, chunk, 41), KZ_ETOOBIG);
+    assert_int_equal(kz_linebuf_next(&b, &line, &len), 0);
+    kz_linebuf_close(&b);
+}
+
+/* ---- request parsing (no node needed) --------------------------------------------- */
+
+static void test_bad_json(void **state)
+{
+    expect_error(NULL, "{not json", KZ_EINVAL, "not valid JSON");
+    expect_error(NULL, "", KZ_EINVAL, "empty request");
+    expect_error(NULL, "[1,2]", KZ_EINVAL, "must be a JSON object");
+    expect_error(NULL, "\"status\"", KZ_EINVAL, "must be a JSON object");
+    expect_error(NULL, "{\"cmd\": \"status\"} trailing", KZ_EINVAL, "not valid JSON");
+    expect_error(NULL, "{\"cmd\": \"status\", \"cmd\": \"x\"}", KZ_EINVAL, "not valid JSON");
+    expect_error(NULL, "{\"cmd\": \"st\\u0000atus\"}", KZ_EINVAL, "not valid JSON");
+    expect_error(NULL, "{\"args\": {}}", KZ_EINVAL, "\"cmd\"");
+    expect_error(NULL, "{\"cmd\": 5}", KZ_EINVAL, "\"cmd\"");
+    expect_error(NULL, "{\"cmd\": \"status\", \"args\": []}", KZ_EINVAL, "\"args\" must be");
+    expect_error(NULL, "{\"cmd\": \"status\", \"extra\": 1}", KZ_EINVAL, "unknown argument 'extra'");
+}
+
+static void test_unknown_cmd(void **state)
+{
+    expect_error(NULL, "{\"cmd\": \"frobnicate\"}", KZ_EINVAL, "unknown command 'frobnicate'");
+    expect_error(NULL, "{\"cmd\": \"\"}", KZ_EINVAL, "unknown command");
+    assert_non_null(kz_control_verb_find("status"));
+    assert_non_null(kz_control_verb_find("member.add"));
+    assert_non_null(kz_control_verb_find("record.import"));
+    assert_null(kz_control_verb_find("member"));
+}
+
+static void test_oversize_line(void **state)
+{
+    size_t n = KZ_CONTROL_LINE_MAX + 1;
+    char *big = malloc(n + 1);
+    memset(big, ' ', n);
+    big[n] = '\0';
+    size_t outlen;
+    char *out = kz_control_handle(NULL, big, n, &outlen);
+    assert_non_null(strstr(out, "\"ok\":false"));
+    assert_non_null(strstr(out, "larger than"));
+    free(out);
+    free(big);
+}
+
+/* ---- handlers on a real node -------------------------------------------------------- */
+
+static void test_status(void **state)
+{
+    fixture *f = *state;
+    json_t *r = expect_ok(f->node, "{\"cmd\": \"status\"}");
+    kz_idstr id = kz_id_to_str(f->node->keys.node_pk);
+    assert_string_equal(json_string_value(json_object_get(r, "node_id")), id.s);
+    assert_string_equal(json_string_value(json_object_get(r, "name")), "テスト株式会社");
+    assert_int_equal(json_integer_value(json_object_get(r, "records")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "by_type"), "node")), 1);
+    assert_non_null(json_object_get(r, "peers"));
+    json_decref(r);
+    expect_error(f->node, "{\"cmd\": \"status\", \"args\": {\"x\": 1}}", KZ_EINVAL,
+                 "unknown argument 'x'");
+}
+
+static void test_wrong_args(void **state)
+{
+    fixture *f = *state;
+    long long before = record_count(f->node);
+    expect_error(f->node, "{\"cmd\": \"member.add\", \"args\": {\"reading\": \"よみ\"}}", KZ_EINVAL,
+                 "missing argument 'name'");
+    expect_error(f->node, "{\"cmd\": \"member.add\", \"args\": {\"name\": 5, \"reading\": \"r\"}}",
+                 KZ_EINVAL, "'name' must be a string");
+    expect_error(f->node,
+                 "{\"cmd\": \"member.add\", \"args\": {\"name\": \"n\", \"reading\": \"r\", \"joined\": \"2010\"}}",
+                 KZ_EINVAL, "'joined' must be a year");
+    expect_error(f->node,
+                 "{\"cmd\": \"member.add\", \"args\": {\"name\": \"n\", \"reading\": \"r\", \"joined\": 1800}}",
+                 KZ_EINVAL, "'joined' must be a year");
+    expect_error(f->node,
+                 "{\"cmd\": \"member.add\", \"args\": {\"name\": \"n\", \"reading\": \"r\", \"joined\": 2020, \"left\": 2010}}",
+                 KZ_EINVAL, "before joined");
+    expect_error(f->node,
+                 "{\"cmd\": \"member.add\", \"args\": {\"name\": \"n\", \"reading\": \"r\", \"role\": \"ceo\"}}",
+                 KZ_EINVAL, "role must be");
+    expect_error(f->node,
+                 "{\"cmd\": \"member.add\", \"args\": {\"name\": \"a\\nb\", \"reading\": \"r\"}}",
+                 KZ_EINVAL, "control characters");
+    expect_error(f->node, "{\"cmd\": \"member.revoke\", \"args\": {\"member\": \"abc\"}}", KZ_EINVAL,
+                 "64 hex digits");
+    expect_error(f->node, "{\"cmd\": \"record.show\", \"args\": {}}", KZ_EINVAL, "missing argument 'id'");
+    expect_error(f->node, "{\"cmd\": \"record.import\", \"args\": {\"raw_b64\": \"!!!\"}}", KZ_EINVAL,
+                 "base64");
+    expect_error(f->node, "{\"cmd\": \"backup\", \"args\": {\"out_dir\": \"relative\"}}", KZ_EINVAL,
+                 "absolute");
+    /* a name one byte over the limit */
+    char req[512];
+    char name[KZ_NAME_MAX + 2];
+    memset(name, 'n', KZ_NAME_MAX + 1);
+    name[KZ_NAME_MAX + 1] = '\0';
+    snprintf(req, sizeof req, "{\"cmd\": \"member.add\", \"args\": {\"name\": \"%s\", \"reading\": \"r\"}}", name);
+    expect_error(f->node, req, KZ_ETOOBIG, "at most 128");
+    assert_int_equal(record_count(f->node), before); /* nothing was written */
+}
+
+static void test_member_flow(void **state)
+{
+    fixture *f = *state;
+    char req[512];
+    json_t *r = expect_ok(f->node,
+                          "{\"cmd\": \"member.add\", \"args\": {\"name\": \"鈴木 一郎\", \"reading\": "
+                          "\"すずき いちろう\", \"joined\": 2001, \"left\": 2015}}");
+    const char *mid = json_string_value(json_object_get(r, "member_id"));
+    assert_non_null(mid);
+    assert_int_equal(strlen(mid), 64);
+    char member[65];
+    memcpy(member, mid, 65);
+    json_decref(r);
+    assert_int_equal(record_count(f->node), 3); /* node, attest, profile */
+
+    r = expect_ok(f->node, "{\"cmd\": \"member.list\"}");
+    json_t *list = json_object_get(r, "members");
+    assert_int_equal(json_array_size(list), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "status")), "live");
+    json_decref(r);
+
+    /* unknown field and bad values are refused, store unchanged */
+    snprintf(req, sizeof req, "{\"cmd\": \"profile.set\", \"args\": {\"member\": \"%s\", \"fields\": {\"shoe\": \"42\"}}}", member);
+    expect_error(f->node, req, KZ_EINVAL, "unknown profile field 'shoe'");
+    snprintf(req, sizeof req, "{\"cmd\": \"profile.set\", \"args\": {\"member\": \"%s\", \"fields\": {\"open_to\": \"jobs\"}}}", member);
+    expect_error(f->node, req, KZ_EINVAL, "open_to");
+    snprintf(req, sizeof req, "{\"cmd\": \"profile.set\", \"args\": {\"member\": \"%s\", \"fields\": {\"name\": \"\"}}}", member);
+    expect_error(f->node, req, KZ_EINVAL, "name cannot be empty");
+    snprintf(req, sizeof req, "{\"cmd\": \"profile.set\", \"args\": {\"member\": \"%s\", \"fields\": {\"joined\": 2001}}}", member);
+    expect_error(f->node, req, KZ_EINVAL, "as a string");
+    assert_int_equal(record_count(f->node), 3);
+
+    /* rehire stays private */
+    snprintf(req, sizeof req, "{\"cmd\": \"profile.set\", \"args\": {\"member\": \"%s\", \"fields\": {\"open_to\": \"mentoring,rehire\", \"skills\": \"C, 会計\"}}}", member);
+    r = expect_ok(f->node, req);
+    const char *pid = json_string_value(json_object_get(r, "profile_id"));
+    snprintf(req, sizeof req, "{\"cmd\": \"record.show\", \"args\": {\"id\": \"%s\"}}", pid);
+    json_decref(r);
+    r = expect_ok(f->node, req);
+    json_t *open = json_object_get(json_object_get(r, "body"), "open_to");
+    assert_int_equal(json_array_size(open), 1);
+    assert_string_equal(json_string_value(json_array_get(open, 0)), "mentoring");
+    assert_string_equal(json_string_value(json_object_get(r, "signature")), "valid");
+    json_decref(r);
+    snprintf(req, sizeof req, "{\"cmd\": \"profile.show\", \"args\": {\"member\": \"%s\"}}", member);
+    r = expect_ok(f->node, req);
+    open = json_object_get(r, "open_to");
+    assert_int_equal(json_array_size(open), 2);
+    assert_string_equal(json_string_value(json_array_get(open, 1)), "rehire");
+    assert_string_equal(json_string_value(json_object_get(r, "home_company")), "テスト株式会社");
+    assert_int_equal(json_integer_value(json_object_get(r, "tenure_joined")), 2001);
+    json_decref(r);
+
+    /* revoke, then the member can no longer post */
+    snprintf(req, sizeof req, "{\"cmd\": \"member.revoke\", \"args\": {\"member\": \"%s\"}}", member);
+    r = expect_ok(f->node, req);
+    json_decref(r);
+    expect_error(f->node, req, KZ_EEXIST, "already revoked");
+    snprintf(req, sizeof req, "{\"cmd\": \"post\", \"args\": {\"member\": \"%s\", \"room\": \"r\", \"text\": \"t\"}}", member);
+    expect_error(f->node, req, KZ_EPERM, "revoked");
+}
+
+static void test_import_refusals(void **state)
+{
+    fixture *f = *state;
+    long long before = record_count(f->node);
+    expect_error(f->node, "{\"cmd\": \"record.import\", \"args\": {\"raw_b64\": \"\"}}", KZ_EDECODE, "empty");
+    expect_error(f->node, "{\"cmd\": \"record.import\", \"args\": {\"raw_b64\": \"Z2FyYmFnZQ==\"}}",
+                 KZ_EDECODE, "not a kizuna record");
+    /* the node's own record again: duplicate */
+    char req[256];
+    json_t *st = expect_ok(f->node, "{\"cmd\": \"member.add\", \"args\": {\"name\": \"A\", \"reading\": \"a\"}}");
+    json_decref(st);
+    before = record_count(f->node);
+    /* export the attest and import it back: duplicate */
+    kz_record like;
+    kz_record_init(&like, KZ_T_NODE, f->node->keys.node_pk, 0);
+    kz_record head;
+    assert_int_equal(kz_node_slot_load(f->node, &like, &head), 0);
+    kz_idstr hid = kz_id_to_str(head.id);
+    kz_record_close(&head);
+    snprintf(req, sizeof req, "{\"cmd\": \"record.get\", \"args\": {\"id\": \"%s\"}}", hid.s);
+    json_t *g = expect_ok(f->node, req);
+    char imp[KZ_RECORD_MAX * 2];
+    snprintf(imp, sizeof imp, "{\"cmd\": \"record.import\", \"args\": {\"raw_b64\": \"%s\"}}",
+             json_string_value(json_object_get(g, "raw_b64")));
+    json_decref(g);
+    expect_error(f->node, imp, KZ_EEXIST, "already stored");
+    assert_int_equal(record_count(f->node), before);
+}
+
+/* ---- the socket server ---------------------------------------------------------------- */
+
+static int connect_ctl(const char *dir)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    snprintf(sun.sun_path, sizeof sun.sun_path, "%s/control.sock", dir);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+    assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+    return fd;
+}
+
+/* Pump the loop until fd has n reply lines (or EOF); returns bytes read. */
+static size_t pump(uv_loop_t *loop, int fd, char *buf, size_t cap, int lines, bool *eof)
+{
+    size_t len = 0;
+    *eof = false;
+    for (int spins = 0; spins < 20000; spins++) {
+        uv_run(loop, UV_RUN_NOWAIT);
+        ssize_t r = recv(fd, buf + len, cap - 1 - len, 0);
+        if (r > 0) {
+            len += (size_t)r;
+            buf[len] = '\0';
+            int have = 0;
+            for (size_t i = 0; i < len; i++)
+                have += buf[i] == '\n';
+            if (have >= lines && lines > 0)
+                return len;
+        } else if (r == 0) {
+            *eof = true;
+            return len;
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            *eof = true;
+            return len;
+        }
+        usleep(100);
+    }
+    return len;
+}
+
+static void send_all(uv_loop_t *loop, int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w > 0) {
+            p += w;
+            n -= (size_t)w;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            uv_run(loop, UV_RUN_NOWAIT);
+        } else {
+            return; /* the node hung up (oversize request): fine */
+        }
+    }
+}
+
+static void test_socket_server(void **state)
+{
+    fixture *f = *state;
+    uv_loop_t loop;
+    char err[KZ_ERR_MAX];
+    char buf[8192];
+    bool eof;
+    struct stat st;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    f->node->loop = &loop;
+    assert_int_equal(kz_control_start(f->node, err, sizeof err), 0);
+    char sock[160];
+    snprintf(sock, sizeof sock, "%s/control.sock", f->dir);
+    assert_int_equal(stat(sock, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+
+    /* two pipelined requests in one write: two replies, in order */
+    int fd = connect_ctl(f->dir);
+    const char *two = "{\"cmd\":\"status\"}\n{\"cmd\":\"nope\"}\n";
+    send_all(&loop, fd, two, strlen(two));
+    size_t len = pump(&loop, fd, buf, sizeof buf, 2, &eof);
+    assert_false(eof);
+    char *nl = strchr(buf, '\n');
+    assert_non_null(nl);
+    assert_true(strncmp(buf, "{\"ok\":true", 10) == 0);
+    assert_true(strncmp(nl + 1, "{\"ok\":false", 11) == 0);
+    assert_non_null(strstr(nl + 1, "unknown command 'nope'"));
+    (void)len;
+
+    /* oversize: error reply, then the node closes the connection */
+    size_t big = KZ_CONTROL_LINE_MAX + 100;
+    char *junk = malloc(big);
+    memset(junk, 'x', big);
+    send_all(&loop, fd, junk, big);
+    free(junk);
+    len = pump(&loop, fd, buf, sizeof buf, 0, &eof);
+    assert_true(eof);
+    /* exactly one well-formed reply line, nothing after it */
+    assert_non_null(strstr(buf, "longer than"));
+    assert_non_null(strstr(buf, "\"code\":-6}\n"));
+    assert_int_equal(len, strlen(buf));
+    assert_int_equal(strchr(buf, '\n') - buf + 1, (long)len);
+    close(fd);
+
+    /* a new connection still works */
+    fd = connect_ctl(f->dir);
+    send_all(&loop, fd, "{\"cmd\":\"status\"}\n", 17);
+    len = pump(&loop, fd, buf, sizeof buf, 1, &eof);
+    assert_true(strncmp(buf, "{\"ok\":true", 10) == 0);
+    close(fd);
+
+    /* at most KZ_CONTROL_CLIENTS_MAX at once: the next one is told why */
+    int fds[KZ_CONTROL_CLIENTS_MAX];
+    for (int i = 0; i < KZ_CONTROL_CLIENTS_MAX; i++) {
+        fds[i] = connect_ctl(f->dir);
+        uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    fd = connect_ctl(f->dir);
+    len = pump(&loop, fd, buf, sizeof buf, 0, &eof);
+    assert_true(eof);
+    assert_non_null(strstr(buf, "too many control connections"));
+    close(fd);
+    for (int i = 0; i < KZ_CONTROL_CLIENTS_MAX; i++)
+        close(fds[i]);
+
+    kz_control_stop(f->node);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_null(f->node->control);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    f->node->loop = NULL;
+}
+
+static void test_client_not_running(void **state)
+{
+    fixture *f = *state;
+    json_t *res = NULL;
+    char err[KZ_ERR_MAX];
+    assert_int_equal(kz_control_call(f->dir, "status", NULL, 1000, &res, err, sizeof err),
+                     KZ_ENOTRUNNING);
+    assert_non_null(strstr(err, "the node is not running (no control socket at"));
+    assert_null(res);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_linebuf_split),
+    cmocka_unit_test(test_linebuf_oversize),
+    cmocka_unit_test(test_bad_json),
+    cmocka_unit_test(test_unknown_cmd),
+    cmocka_unit_test(test_oversize_line),
+    cmocka_unit_test_setup_teardown(test_status, node_setup, node_teardown),
+    cmocka_unit_test_setup_teardown(test_wrong_args, node_setup, node_teardown),
+    cmocka_unit_test_setup_teardown(test_member_flow, node_setup, node_teardown),
+    cmocka_unit_test_setup_teardown(test_import_refusals, node_setup, node_teardown),
+    cmocka_unit_test_setup_teardown(test_socket_server, node_setup, node_teardown),
+    cmocka_unit_test_setup_teardown(test_client_not_running, node_setup, node_teardown),
+};
+KZ_TEST_MAIN(tests)
