@@ -74,19 +74,20 @@ static void rb_small_y(rbuf *r, int32_t c)
     r->b[r->n++] = v;
 }
 
-/* Small vowels: ふぁ -> fa, てぃ -> ti, しぇ -> she, うぃ -> wi. */
+/* Small vowels: ふぁ -> fa, てぃ -> ti, しぇ -> she, うぃ -> wi, いぇ -> ye. */
 static void rb_small_vowel(rbuf *r, int32_t c)
 {
     char v = c == 0x308E ? 'a' : hira[c - 0x3041][0];
     size_t len = r->syl == SIZE_MAX ? 0 : r->n - r->syl;
-    if (len == 0) {
+    char last = len > 0 ? r->b[r->n - 1] : 0;
+    if (len >= 2) {
+        r->b[r->n - 1] = v; /* replace the syllable's vowel */
+    } else if (len == 1 && (last == 'u' || last == 'i')) {
+        r->b[r->n - 1] = last == 'u' ? 'w' : 'y';
+        r->b[r->n++] = v;
+    } else {
         char s[2] = {v, '\0'};
         rb_syllable(r, s);
-    } else if (len == 1 && r->b[r->syl] == 'u') {
-        r->b[r->n - 1] = 'w';
-        r->b[r->n++] = v;
-    } else if (len >= 2) {
-        r->b[r->n - 1] = v;
     }
 }
 

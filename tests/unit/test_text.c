@@ -370,6 +370,9 @@ static void test_romanize_contracted_and_geminate(void **st)
     assert_roma("ほっかいどう", "hokkaidou");
     assert_roma("ソフィア ヴァイオリン ウィリアム ティム シェリー", "sofia vaiorin wiriamu timu sheri");
     assert_roma("ジョージ", "joji");
+    assert_roma("イェール", "yeru");
+    assert_roma("ツァ", "tsa");
+    assert_roma("ぁ", "a");
 }
 
 static void test_romanize_mixed_input(void **st)
