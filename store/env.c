@@ -243,6 +243,8 @@ int kz_store_create(kz_store **out, const char *dir, const kz_store_opts *opts)
     struct stat st;
     int rc;
 
+    if (!out)
+        return KZ_EINVAL;
     *out = NULL;
     if (!dir)
         return KZ_EINVAL;

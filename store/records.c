@@ -389,8 +389,8 @@ int kz_store_put(kz_store *s, const kz_record *r, kz_put_result *res)
     int rc = kz__write(s, put_one_cb, &p);
     if (rc) {
         memset(p.res, 0, sizeof *p.res);
-        if (!is_refusal(rc) && rc != KZ_EIO && rc != KZ_ENOMEM)
-            rc = KZ_ESTORE;
+        if (!is_refusal(rc))
+            rc = KZ_ESTORE; /* the contract promises one code for failures */
     }
     p.res->rc = rc;
     return rc;
@@ -441,7 +441,7 @@ int kz_store_put_batch(kz_store *s, const kz_record *const *recs, size_t n,
     struct put_batch b = {recs, n, res};
     int rc = kz__write(s, put_batch_cb, &b);
     if (rc) {
-        if (rc != KZ_EIO && rc != KZ_ENOMEM && rc != KZ_EPERM)
+        if (rc != KZ_EPERM) /* read-only store */
             rc = KZ_ESTORE;
         for (size_t i = 0; i < n; i++) {
             memset(&res[i], 0, sizeof res[i]);

@@ -163,10 +163,10 @@ typedef struct {
     key node, a;
 } world;
 
-static void world_open(world *w)
+static void world_open_opts(world *w, const kz_store_opts *o)
 {
     kz_record r;
-    fx_open(&w->f);
+    fx_open_opts(&w->f, o);
     key_make(&w->node, 1);
     key_make(&w->a, 2);
     mk_node(&r, &w->node, T0);
@@ -175,6 +175,11 @@ static void world_open(world *w)
     mk_attest(&r, &w->node, &w->a, T0 + 1);
     put_expect(w->f.s, &r, 0);
     kz_record_close(&r);
+}
+
+static void world_open(world *w)
+{
+    world_open_opts(w, NULL);
 }
 
 /* Collects ids from an iterator. */
@@ -1244,6 +1249,75 @@ static void test_crash_keeps_acknowledged(void **state)
     fx_close(&w.f);
 }
 
+/* A read-only opener in another process follows the writer's map growth. */
+static void test_reader_follows_growth(void **state)
+{
+    world w;
+    int ready[2], go[2];
+    enum { N = 1500, B = 100 };
+    char text[32];
+    kz_store_opts small = {.map_size = 64 * 1024};
+
+    world_open_opts(&w, &small);
+    kz_store_free(w.f.s);
+    w.f.s = NULL;
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(go), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(ready[0]);
+        close(go[1]); /* a parent that fails early closes go: we see EOF */
+        kz_store *ro;
+        kz_store_opts o = {.read_only = true};
+        kz_store_stats st;
+        char c = 'r';
+        if (kz_store_create(&ro, w.f.dir, &o) != 0)
+            _exit(2);
+        if (kz_store_stats_get(ro, &st) != 0 || st.records != 2)
+            _exit(3);
+        if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+            _exit(4);
+        if (kz_store_stats_get(ro, &st) != 0 || st.records != 2 + N)
+            _exit(5);
+        collect col = {0};
+        if (kz_store_iter_order(ro, 0, NULL, false, collect_cb, &col) != 0 || col.n != 2 + N)
+            _exit(6);
+        kz_store_free(ro);
+        _exit(0);
+    }
+    close(ready[1]);
+    close(go[0]);
+    char c;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    assert_int_equal(kz_store_create(&w.f.s, w.f.dir, &small), 0);
+    static kz_record recs[B];
+    const kz_record *v[B];
+    kz_put_result res[B];
+    kz_store_stats st0, st;
+    assert_int_equal(kz_store_stats_get(w.f.s, &st0), 0);
+    for (int i = 0; i < N; i += B) {
+        for (int j = 0; j < B; j++) {
+            snprintf(text, sizeof text, "grow %d", i + j);
+            mk_post(&recs[j], &w.a, T0 + 100 + (uint64_t)(i + j), text);
+            v[j] = &recs[j];
+        }
+        assert_int_equal(kz_store_put_batch(w.f.s, v, B, res), 0);
+        for (int j = 0; j < B; j++)
+            kz_record_close(&recs[j]);
+    }
+    assert_int_equal(kz_store_stats_get(w.f.s, &st), 0);
+    assert_true(st.map_size > st0.map_size);
+    assert_int_equal(write(go[1], "g", 1), 1);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    close(ready[0]);
+    close(go[1]);
+    fx_close(&w.f);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_open_missing_dir),
     cmocka_unit_test(test_open_file_mode),
@@ -1277,6 +1351,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_reopen),
     cmocka_unit_test(test_reopen_keeps_grown_map),
     cmocka_unit_test(test_crash_keeps_acknowledged),
+    cmocka_unit_test(test_reader_follows_growth),
 };
 
 KZ_TEST_MAIN(tests)
