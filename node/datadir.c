@@ -321,30 +321,36 @@ int kz_datadir_init(const kz_init_opts *o, uint8_t node_id[KZ_KEY_BYTES], char *
         if (stat(o->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
             snprintf(err, errsz, "%s exists and is not a directory", o->dir);
             rc = KZ_EEXIST;
-            goto fail;
-        }
-        for (size_t i = 0; i < KZ_ARRAY_LEN(kz_node_files); i++) {
-            if (kz_path_join(path, sizeof path, o->dir, kz_node_files[i]) == 0 &&
-                access(path, F_OK) == 0) {
-                snprintf(err, errsz, "%s already holds a node (%s exists); refusing to touch it",
-                         o->dir, kz_node_files[i]);
-                rc = KZ_EEXIST;
-                goto fail;
-            }
-        }
-        if (chmod(o->dir, 0700) != 0) {
-            snprintf(err, errsz, "cannot chmod 700 %s: %s", o->dir, strerror(errno));
-            rc = KZ_EIO;
-            goto fail;
+            goto fail_nolock;
         }
     } else {
         snprintf(err, errsz, "cannot create %s: %s", o->dir, strerror(errno));
         rc = KZ_EIO;
-        goto fail;
+        goto fail_nolock;
     }
     rc = kz_datadir_lock(o->dir, &lock_fd, err, errsz);
-    if (rc != 0)
-        goto fail_nolock; /* someone else owns it: remove nothing */
+    if (rc != 0) {
+        if (created_dir)
+            rmdir(o->dir);
+        goto fail_nolock; /* someone else owns it: remove nothing else */
+    }
+    /* Checked under the lock, so two concurrent inits cannot both pass. */
+    for (size_t i = 0; i < KZ_ARRAY_LEN(kz_node_files); i++) {
+        if (kz_path_join(path, sizeof path, o->dir, kz_node_files[i]) == 0 &&
+            access(path, F_OK) == 0) {
+            snprintf(err, errsz, "%s already holds a node (%s exists); refusing to touch it",
+                     o->dir, kz_node_files[i]);
+            rc = KZ_EEXIST;
+            kz_datadir_unlock(lock_fd);
+            goto fail_nolock;
+        }
+    }
+    if (!created_dir && chmod(o->dir, 0700) != 0) {
+        snprintf(err, errsz, "cannot chmod 700 %s: %s", o->dir, strerror(errno));
+        rc = KZ_EIO;
+        kz_datadir_unlock(lock_fd);
+        goto fail_nolock;
+    }
 
     randombytes_buf(seed, sizeof seed);
     randombytes_buf(storage, sizeof storage);
@@ -398,6 +404,8 @@ fail:
         close(lock_fd);
     goto wipe;
 fail_nolock:
+    /* Nothing of ours exists yet (or the directory belongs to someone
+     * else): remove nothing. */
     kz_record_close(&rec);
 wipe:
     sodium_memzero(fed, sizeof fed);
