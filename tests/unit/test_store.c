@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1318,6 +1320,80 @@ static void test_reader_follows_growth(void **state)
     fx_close(&w.f);
 }
 
+/* Readers on other threads while the writer grows (remaps) the map: every
+ * record a reader is handed must hash to its id. */
+typedef struct {
+    kz_store *s;
+    atomic_bool stop;
+    atomic_uint bad, seen, passes;
+} readers;
+
+static int hash_check_cb(void *ud, const uint8_t id[KZ_ID_BYTES], uint64_t created_ms,
+                         const uint8_t *raw, size_t len)
+{
+    readers *r = ud;
+    uint8_t check[KZ_ID_BYTES];
+    kz_record_id(check, raw, len);
+    if (memcmp(check, id, KZ_ID_BYTES) != 0)
+        atomic_fetch_add(&r->bad, 1);
+    atomic_fetch_add(&r->seen, 1);
+    return 0;
+}
+
+static void *reader_main(void *arg)
+{
+    readers *r = arg;
+    while (!atomic_load(&r->stop)) {
+        if (kz_store_iter_order(r->s, 0, NULL, false, hash_check_cb, r) != 0)
+            atomic_fetch_add(&r->bad, 1);
+        kz_store_stats st;
+        if (kz_store_stats_get(r->s, &st) != 0)
+            atomic_fetch_add(&r->bad, 1);
+        atomic_fetch_add(&r->passes, 1);
+    }
+    return NULL;
+}
+
+static void test_reads_during_growth(void **state)
+{
+    world w;
+    enum { N = 2000, B = 50, THREADS = 2 };
+    static kz_record recs[B];
+    const kz_record *v[B];
+    kz_put_result res[B];
+    char text[32];
+    pthread_t th[THREADS];
+    kz_store_opts small = {.map_size = 64 * 1024};
+
+    world_open_opts(&w, &small);
+    readers rd = {.s = w.f.s};
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, reader_main, &rd), 0);
+    for (int i = 0; i < N; i += B) {
+        for (int j = 0; j < B; j++) {
+            snprintf(text, sizeof text, "concurrent %d", i + j);
+            mk_post(&recs[j], &w.a, T0 + 100 + (uint64_t)(i + j), text);
+            v[j] = &recs[j];
+        }
+        assert_int_equal(kz_store_put_batch(w.f.s, v, B, res), 0);
+        for (int j = 0; j < B; j++) {
+            assert_int_equal(res[j].rc, 0);
+            kz_record_close(&recs[j]);
+        }
+    }
+    atomic_store(&rd.stop, true);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(th[i], NULL);
+    kz_store_stats st;
+    assert_int_equal(kz_store_stats_get(w.f.s, &st), 0);
+    assert_int_equal(st.records, N + 2);
+    assert_true(st.map_size >= 1024 * 1024);
+    assert_int_equal(atomic_load(&rd.bad), 0);
+    assert_true(atomic_load(&rd.passes) > 0);
+    assert_true(atomic_load(&rd.seen) > 0);
+    fx_close(&w.f);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_open_missing_dir),
     cmocka_unit_test(test_open_file_mode),
@@ -1352,6 +1428,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_reopen_keeps_grown_map),
     cmocka_unit_test(test_crash_keeps_acknowledged),
     cmocka_unit_test(test_reader_follows_growth),
+    cmocka_unit_test(test_reads_during_growth),
 };
 
 KZ_TEST_MAIN(tests)
