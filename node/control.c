@@ -493,7 +493,7 @@ static void kz_ctl_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 static void kz_ctl_idle_cb(uv_timer_t *t)
 {
     kz_ctl_client *c = t->data;
-    kz_log_debug("control", "closing a client idle for %u s", KZ_CONTROL_IDLE_MS / 1000u);
+    kz_log_debug("control", "closing an idle client");
     kz_ctl_client_close(c);
 }
 
@@ -521,7 +521,8 @@ static void kz_ctl_connection_cb(uv_stream_t *server, int status)
         kz_ctl_client_close(c);
         return;
     }
-    uv_timer_start(&c->idle, kz_ctl_idle_cb, KZ_CONTROL_IDLE_MS, KZ_CONTROL_IDLE_MS);
+    uint32_t idle = ctl->node->control_idle_ms ? ctl->node->control_idle_ms : KZ_CONTROL_IDLE_MS;
+    uv_timer_start(&c->idle, kz_ctl_idle_cb, idle, idle);
     if (ctl->n_clients > KZ_CONTROL_CLIENTS_MAX) {
         char msg[96];
         size_t len;

@@ -45,7 +45,7 @@ static int kz_h_status(kz_node *n, json_t *args, json_t **result, char *err, siz
     uint64_t now = kz_now_ms();
     char started[KZ_TIME_STR_MAX];
     kz_time_format(started, n->started_ms);
-    /* Peers: filled in by the gossip layer when it lands. */
+    /* Peers: replaced by the gossip service's own report when it runs. */
     json_t *peers = json_pack("{s:i, s:i, s:[]}", "known", 0, "connected", 0, "list");
     *result = json_pack("{s:o, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:o, s:{s:I, s:I}, s:I,"
                         " s:{s:I, s:I}, s:o}",
@@ -64,7 +64,16 @@ static int kz_h_status(kz_node *n, json_t *args, json_t **result, char *err, siz
                         "store", "map_bytes", (json_int_t)st.map_size, "used_bytes",
                         (json_int_t)st.used_bytes,
                         "peers", peers);
-    return *result ? 0 : KZ_ENOMEM;
+    if (!*result)
+        return KZ_ENOMEM;
+    /* Running services (gossip: "peers") report under their own name. */
+    for (size_t i = 0; i < n->n_started; i++) {
+        const kz_node_service *svc = n->services[i];
+        json_t *st2 = svc->status ? svc->status(n) : NULL;
+        if (st2)
+            json_object_set_new(*result, svc->name, st2);
+    }
+    return 0;
 }
 
 static int kz_h_backup(kz_node *n, json_t *args, json_t **result, char *err, size_t errsz)

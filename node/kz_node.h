@@ -255,6 +255,19 @@ const char *kz_record_source_name(kz_record_source src);
 
 typedef struct kz_node kz_node;
 typedef struct kz_control kz_control;
+struct kz_gossip;
+
+/* A layer that runs inside the node's loop besides the control socket (the
+ * gossip layer, later the HTTP server). Register it before kz_node_run; the
+ * struct must outlive the node. */
+typedef struct {
+    const char *name;                                  /* e.g. "peers"; its key in status */
+    int (*start)(kz_node *n, char *err, size_t errsz); /* on n->loop, after the control socket */
+    void (*stop)(kz_node *n);                          /* begin closing its handles */
+    void (*free)(kz_node *n);                          /* after the loop has returned */
+    json_t *(*status)(kz_node *n);                     /* optional: new reference for status */
+} kz_node_service;
+#define KZ_NODE_SERVICES_MAX 8
 
 /* Observer of accepted records (gossip registers one to push new records to
  * its peers). r and its strings are valid only during the call. */
@@ -275,9 +288,13 @@ struct kz_node {
     uv_signal_t sigint, sigterm;
     kz_control *control;        /* owned by control.c */
     bool control_bound;         /* we created DIR/control.sock */
+    uint32_t control_idle_ms;   /* 0 = KZ_CONTROL_IDLE_MS (tests shorten it) */
     bool stopping;
     struct { kz_node_accept_cb cb; void *ud; } watchers[KZ_NODE_WATCHERS_MAX];
     size_t n_watchers;
+    const kz_node_service *services[KZ_NODE_SERVICES_MAX];
+    size_t n_services, n_started;
+    struct kz_gossip *gossip;   /* owned by the gossip layer, NULL when it is not running */
 };
 
 typedef struct {
@@ -291,13 +308,16 @@ typedef struct {
  * "DIR is already served by pid 42". Free with kz_node_free(). */
 int kz_node_create(kz_node **out, const char *dir, const kz_node_opts *opts, char *err,
                    size_t errsz) KZ_WARN_UNUSED;
-/* Serve the control socket and signals on loop until SIGINT/SIGTERM or
- * kz_node_stop(); returns 0 after every handle is closed. */
+/* Add a service (see kz_node_service). KZ_ETOOBIG when full. */
+int kz_node_service_add(kz_node *n, const kz_node_service *svc) KZ_WARN_UNUSED;
+/* Serve the control socket, the services and signals on loop until
+ * SIGINT/SIGTERM or kz_node_stop(); returns 0 after every handle is closed,
+ * or the error of a service that failed to start (logged). */
 int kz_node_run(kz_node *n, uv_loop_t *loop) KZ_WARN_UNUSED;
 /* Start closing every handle; kz_node_run returns once they are closed. */
 void kz_node_stop(kz_node *n);
-/* Close the store, remove the control socket, release the lock, wipe keys.
- * NULL-safe. */
+/* Free the services, close the store, remove the control socket, release
+ * the lock, wipe keys. NULL-safe. */
 void kz_node_free(kz_node *n);
 
 /* Store one verified record (one durable commit) and, when it was stored,

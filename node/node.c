@@ -222,6 +222,14 @@ fail:
     return rc;
 }
 
+int kz_node_service_add(kz_node *n, const kz_node_service *svc)
+{
+    if (n->n_services >= KZ_NODE_SERVICES_MAX)
+        return KZ_ETOOBIG;
+    n->services[n->n_services++] = svc;
+    return 0;
+}
+
 static void kz_node_signal_cb(uv_signal_t *h, int signum)
 {
     kz_node *n = h->data;
@@ -246,6 +254,16 @@ int kz_node_run(kz_node *n, uv_loop_t *loop)
         uv_run(loop, UV_RUN_DEFAULT);
         return rc;
     }
+    for (size_t i = 0; i < n->n_services; i++) {
+        const kz_node_service *svc = n->services[i];
+        if (svc->start && (rc = svc->start(n, err, sizeof err)) != 0) {
+            kz_log_error(svc->name, "%s", err);
+            kz_node_stop(n);
+            uv_run(loop, UV_RUN_DEFAULT);
+            return rc;
+        }
+        n->n_started = i + 1;
+    }
     kz_idstr id = kz_id_to_str(n->keys.node_pk);
     kz_log_info("node", "ready: node %s (%s), kizunad %s", id.s, n->cfg.name, KZ_VERSION);
     uv_run(loop, UV_RUN_DEFAULT);
@@ -257,6 +275,10 @@ void kz_node_stop(kz_node *n)
     if (n->stopping)
         return;
     n->stopping = true;
+    for (size_t i = n->n_started; i-- > 0;) {
+        if (n->services[i]->stop)
+            n->services[i]->stop(n);
+    }
     kz_control_stop(n);
     if (n->loop) {
         uv_close((uv_handle_t *)&n->sigint, NULL);
@@ -269,6 +291,10 @@ void kz_node_free(kz_node *n)
     char path[KZ_PATH_MAX];
     if (!n)
         return;
+    for (size_t i = n->n_started; i-- > 0;) {
+        if (n->services[i]->free)
+            n->services[i]->free(n);
+    }
     kz_store_free(n->store);
     if (n->control_bound && kz_path_join(path, sizeof path, n->dir, KZ_FILE_CONTROL) == 0)
         unlink(path);

@@ -33,12 +33,13 @@ contains() { case "$1" in *"$2"*) ;; *) fail "expected '$2' in: $1" ;; esac; }
 is_id() { [[ "$1" =~ ^[0-9a-f]{64}$ ]] || fail "not an id: '$1'"; }
 mode_of() { stat -c %a "$1"; }
 
-start_node() { # start_node DIR LOG -> NODE_PID, waits for the socket
+start_node() { # start_node DIR LOG -> NODE_PID, waits until the node answers
     "$KIZUNAD" --data "$1" 2>"$2" &
     NODE_PID=$!
     PIDS+=("$NODE_PID")
     for _ in $(seq 1 200); do
-        [ -S "$1/control.sock" ] && return 0
+        # ask the node itself: a stale socket from a killed node may still exist
+        "$KIZUNA" --data "$1" status >/dev/null 2>&1 && return 0
         kill -0 "$NODE_PID" 2>/dev/null || fail "kizunad exited at start: $(cat "$2")"
         sleep 0.05
     done

@@ -460,6 +460,17 @@ static void test_socket_server(void **state)
     assert_true(strncmp(buf, "{\"ok\":true", 10) == 0);
     close(fd);
 
+    /* an idle client is dropped (the idle time is shortened for the test) */
+    f->node->control_idle_ms = 50;
+    fd = connect_ctl(f->dir);
+    uint64_t t0 = kz_now_ms();
+    len = pump(&loop, fd, buf, sizeof buf, 0, &eof);
+    assert_true(eof);
+    assert_int_equal(len, 0);
+    assert_true(kz_now_ms() - t0 >= 40);
+    close(fd);
+    f->node->control_idle_ms = 0;
+
     /* at most KZ_CONTROL_CLIENTS_MAX at once: the next one is told why */
     int fds[KZ_CONTROL_CLIENTS_MAX];
     for (int i = 0; i < KZ_CONTROL_CLIENTS_MAX; i++) {
@@ -492,6 +503,70 @@ static void test_client_not_running(void **state)
     assert_null(res);
 }
 
+/* ---- services: the hook the gossip layer plugs into --------------------------------- */
+
+static struct {
+    int started, stopped, freed;
+    uv_timer_t timer;
+    json_t *status_seen;
+} g_svc;
+
+static void svc_timer_cb(uv_timer_t *t)
+{
+    kz_node *n = t->data;
+    g_svc.status_seen = expect_ok(n, "{\"cmd\": \"status\"}");
+    kz_node_stop(n); /* what SIGTERM does */
+}
+
+static int svc_start(kz_node *n, char *err, size_t errsz)
+{
+    g_svc.started++;
+    uv_timer_init(n->loop, &g_svc.timer);
+    g_svc.timer.data = n;
+    uv_timer_start(&g_svc.timer, svc_timer_cb, 0, 0);
+    return 0;
+}
+
+static void svc_stop(kz_node *n)
+{
+    g_svc.stopped++;
+    uv_close((uv_handle_t *)&g_svc.timer, NULL);
+}
+
+static void svc_free(kz_node *n)
+{
+    g_svc.freed++;
+}
+
+static json_t *svc_status(kz_node *n)
+{
+    return json_pack("{s:i}", "connected", 7);
+}
+
+static void test_service_hooks(void **state)
+{
+    fixture *f = *state;
+    static const kz_node_service svc = {"peers", svc_start, svc_stop, svc_free, svc_status};
+    uv_loop_t loop;
+    memset(&g_svc, 0, sizeof g_svc);
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(kz_node_service_add(f->node, &svc), 0);
+    assert_int_equal(kz_node_run(f->node, &loop), 0); /* returns once everything closed */
+    assert_int_equal(uv_loop_close(&loop), 0);
+    assert_int_equal(g_svc.started, 1);
+    assert_int_equal(g_svc.stopped, 1);
+    assert_non_null(g_svc.status_seen);
+    json_t *peers = json_object_get(g_svc.status_seen, "peers");
+    assert_int_equal(json_integer_value(json_object_get(peers, "connected")), 7);
+    json_decref(g_svc.status_seen);
+    kz_node_free(f->node); /* frees the service */
+    f->node = NULL;
+    assert_int_equal(g_svc.freed, 1);
+    char sock[160];
+    snprintf(sock, sizeof sock, "%s/control.sock", f->dir);
+    assert_int_equal(access(sock, F_OK), -1); /* removed on free */
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_linebuf_split),
     cmocka_unit_test(test_linebuf_oversize),
@@ -504,5 +579,6 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_import_refusals, node_setup, node_teardown),
     cmocka_unit_test_setup_teardown(test_socket_server, node_setup, node_teardown),
     cmocka_unit_test_setup_teardown(test_client_not_running, node_setup, node_teardown),
+    cmocka_unit_test_setup_teardown(test_service_hooks, node_setup, node_teardown),
 };
 KZ_TEST_MAIN(tests)
