@@ -458,6 +458,17 @@ static void kz_ctl_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         if (nread != UV_EOF)
             kz_log_debug("control", "read error: %s", uv_strerror((int)nread));
         kz_ctl_stop_reading(c);
+        /* A last request without its '\n' (printf '{...}' | socat) still
+         * gets its reply before the connection closes. */
+        if (nread == UV_EOF && c->in.len > c->in.off) {
+            size_t outlen;
+            char *out = kz_control_handle(c->ctl->node, c->in.buf + c->in.off,
+                                          c->in.len - c->in.off, &outlen);
+            c->in.off = c->in.len;
+            kz_ctl_send(c, out, outlen);
+            if (c->closing)
+                return;
+        }
         if (c->writes_pending == 0)
             kz_ctl_client_close(c);
         else

@@ -460,6 +460,15 @@ static void test_socket_server(void **state)
     assert_true(strncmp(buf, "{\"ok\":true", 10) == 0);
     close(fd);
 
+    /* a last request without '\n' followed by EOF is still answered */
+    fd = connect_ctl(f->dir);
+    send_all(&loop, fd, "{\"cmd\":\"status\"}", 16);
+    assert_int_equal(shutdown(fd, SHUT_WR), 0);
+    len = pump(&loop, fd, buf, sizeof buf, 0, &eof);
+    assert_true(eof);
+    assert_true(strncmp(buf, "{\"ok\":true", 10) == 0);
+    close(fd);
+
     /* an idle client is dropped (the idle time is shortened for the test) */
     f->node->control_idle_ms = 50;
     fd = connect_ctl(f->dir);
