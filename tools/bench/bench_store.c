@@ -274,7 +274,7 @@ int main(int argc, char **argv)
            per_k / 1024, raw_k / 1024, per_k / raw_k);
 
     /* A compacted backup shows the size without free pages. */
-    char bdir[PATH_MAX], bfile[PATH_MAX + 16];
+    char bdir[PATH_MAX + 16], bfile[PATH_MAX + 32];
     snprintf(bdir, sizeof bdir, "%s/backup", dir);
     snprintf(bfile, sizeof bfile, "%s/data.mdb", bdir);
     struct stat bst;
