@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,15 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system) used by this process so far. */
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static long parse_count(const char *s, long dflt)
@@ -245,13 +255,14 @@ int main(int argc, char **argv)
     /* Single durable puts: one transaction, one commit each. */
     kz_store *s = store_open(dir, sizeof dir, base, &c, n_single);
     t0 = now_s();
+    double c0 = cpu_s();
     for (size_t i = 0; i < n_single; i++)
         if ((rc = kz_store_put(s, &c.profiles[i], NULL)) != 0)
             die("put", rc);
-    double t_single = now_s() - t0;
+    double t_single = now_s() - t0, c_single = cpu_s() - c0;
     double r_single = (double)n_single / t_single;
-    printf("put (single):      %8.0f records/s  (%.2f of the commit ceiling)\n", r_single,
-           r_single / (fs / 2));
+    printf("put (single):      %8.0f records/s  (%.2f of the commit ceiling; CPU busy %.0f%%)\n",
+           r_single, r_single / (fs / 2), 100 * c_single / t_single);
     kz_store_free(s);
     rm_store(dir);
 
@@ -260,13 +271,15 @@ int main(int argc, char **argv)
     if ((rc = kz_store_stats_get(s, &st0)) != 0)
         die("stats", rc);
     t0 = now_s();
+    c0 = cpu_s();
     put_batches(s, c.profiles, n_batch);
-    double t_batch = now_s() - t0;
+    double t_batch = now_s() - t0, c_batch = cpu_s() - c0;
     double r_batch = (double)n_batch / t_batch;
     if ((rc = kz_store_stats_get(s, &st1)) != 0)
         die("stats", rc);
-    printf("put_batch (%d):   %8.0f records/s  (%.1fx single; %.0f commits/s)\n", BATCH, r_batch,
-           r_batch / r_single, (double)((n_batch + BATCH - 1) / BATCH) / t_batch);
+    printf("put_batch (%d):   %8.0f records/s  (%.1fx single; %.0f commits/s; CPU busy %.0f%%)\n",
+           BATCH, r_batch, r_batch / r_single, (double)((n_batch + BATCH - 1) / BATCH) / t_batch,
+           100 * c_batch / t_batch);
 
     double per_k = (double)(st1.used_bytes - st0.used_bytes) * 1000.0 / (double)n_batch;
     double raw_k = (double)c.profile_bytes * 1000.0 / (double)n;
