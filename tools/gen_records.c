@@ -14,11 +14,15 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: kz-gen --data DIR [--members M] [--posts N] [--tag TEXT]\n"
+               "       kz-gen --data DIR --delete RECORD_ID --author MEMBER_ID --out FILE\n"
                "Adds M members (attestation and profile, signed by DIR's node key; default 10)\n"
                "and N posts spread over them (default 1000) to the store of DIR. kizunad must\n"
                "not be running on DIR. Creation times lie in the last N+2M milliseconds. TAG\n"
                "(default the node name) goes into names and post texts. Prints the number of\n"
-               "records stored.\n");
+               "records stored.\n"
+               "With --delete, signs with DIR's node key a moderation `delete` of RECORD_ID\n"
+               "(written by MEMBER_ID, a member this node attests) into FILE, for `kizuna record\n"
+               "import`; the store is not touched and kizunad may be running.\n");
 }
 
 static int parse_count(const char *s, unsigned long *out)
@@ -72,9 +76,46 @@ static int batch_add(batch *b, kz_record *r, const uint8_t *sk)
     return b->n == KZ_GEN_BATCH ? batch_flush(b) : 0;
 }
 
+static int sign_delete(const char *dir, const char *target, const char *author, const char *out)
+{
+    kz_keys keys;
+    kz_record r;
+    char err[KZ_ERR_MAX];
+    if (!author || !out) {
+        usage(stderr);
+        return 2;
+    }
+    if (kz_keys_load_node(&keys, dir, err, sizeof err) != 0) {
+        fprintf(stderr, "kz-gen: %s\n", err);
+        return 1;
+    }
+    kz_record_init(&r, KZ_T_DELETE, keys.node_pk, kz_now_ms());
+    if (kz_hex_decode(r.body.del.target, KZ_ID_BYTES, target) != 0 ||
+        kz_hex_decode(r.body.del.target_author, KZ_KEY_BYTES, author) != 0) {
+        kz_keys_wipe(&keys);
+        fprintf(stderr, "kz-gen: RECORD_ID and MEMBER_ID are 64 hex digits\n");
+        return 2;
+    }
+    r.body.del.reason = (kz_str){"moderation test", 15};
+    int rc = kz_record_sign(&r, keys.node_sk);
+    kz_keys_wipe(&keys);
+    FILE *f = rc == 0 ? fopen(out, "wb") : NULL;
+    bool wrote = f && fwrite(r.raw, 1, r.raw_len, f) == r.raw_len;
+    if (f && fclose(f) != 0)
+        wrote = false;
+    if (!wrote) {
+        fprintf(stderr, "kz-gen: cannot write %s\n", out);
+        kz_record_close(&r);
+        return 1;
+    }
+    printf("%s\n", kz_id_to_str(r.id).s);
+    kz_record_close(&r);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    const char *dir = NULL, *tag = NULL;
+    const char *dir = NULL, *tag = NULL, *del = NULL, *author = NULL, *out = NULL;
     unsigned long members = 10, posts = 1000;
     char err[KZ_ERR_MAX], path[KZ_PATH_MAX];
     for (int i = 1; i < argc; i++) {
@@ -90,6 +131,12 @@ int main(int argc, char **argv)
         const char *v = argv[++i];
         if (strcmp(a, "--data") == 0)
             dir = v;
+        else if (strcmp(a, "--delete") == 0)
+            del = v;
+        else if (strcmp(a, "--author") == 0)
+            author = v;
+        else if (strcmp(a, "--out") == 0)
+            out = v;
         else if (strcmp(a, "--tag") == 0 && strlen(v) <= 32)
             tag = v;
         else if (strcmp(a, "--members") == 0 && parse_count(v, &members) == 0)
@@ -108,6 +155,8 @@ int main(int argc, char **argv)
     }
     if (sodium_init() < 0)
         return 1;
+    if (del)
+        return sign_delete(dir, del, author, out);
     kz_config cfg;
     kz_keys keys;
     int lock = -1, rc;

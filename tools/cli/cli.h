@@ -97,5 +97,11 @@ int kz_cmd_post(kz_cli *cli, int argc, char **argv);
 int kz_cmd_record_export(kz_cli *cli, int argc, char **argv);
 int kz_cmd_record_import(kz_cli *cli, int argc, char **argv);
 int kz_cmd_record_show(kz_cli *cli, int argc, char **argv);
+int kz_cmd_peer_add(kz_cli *cli, int argc, char **argv);
+int kz_cmd_peer_list(kz_cli *cli, int argc, char **argv);
+int kz_cmd_peer_remove(kz_cli *cli, int argc, char **argv);
+int kz_cmd_peer_block(kz_cli *cli, int argc, char **argv);
+int kz_cmd_peer_unblock(kz_cli *cli, int argc, char **argv);
+int kz_cmd_sync_status(kz_cli *cli, int argc, char **argv);
 
 #endif

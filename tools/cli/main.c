@@ -39,6 +39,42 @@ static const kz_cli_cmd kz_cmds[] = {
      "Node id, name, version, uptime, addresses, record counts by type, members, tombstones, "
      "store size and peers.\n",
      0, 0, kz_cmd_status},
+    {"peer add", "HOST:PORT NODE_ID", "Add a peer node (or change its address) and dial it.",
+     "HOST:PORT and NODE_ID are the two parts of the line `kizuna id` prints on the other "
+     "node. The peer is kept in the store and dialled again after restarts; failed links "
+     "are retried with exponential backoff (1 s doubling to 5 min, with jitter). The link is "
+     "refused unless the other node holds the same federation key and really is NODE_ID. "
+     "Prints NODE_ID.\n",
+     2, 2, kz_cmd_peer_add},
+    {"peer list", "[--json]", "List known peers: state, address, last contact, traffic.",
+     "State is `connected`, `connecting`, `backoff` (waiting before the next attempt), "
+     "`blocked`, or `idle` (a node that dialled in and is gone). Counters are records and "
+     "wire bytes received and sent, all time. With `--json`, an array of objects with "
+     "`node_id`, `name`, `address`, `state`, `listed`, `added`, `last_contact`, "
+     "`records_in`, `records_out`, `bytes_in`, `bytes_out` and, when linked, `remote`, "
+     "`direction`, `connected_since`; `next_attempt` and `last_error` when known.\n",
+     0, 0, kz_cmd_peer_list},
+    {"peer remove", "NODE_ID", "Forget a peer and close its link.",
+     "The node stops dialling it; it may still dial in unless `peering = listed` or it is "
+     "blocked. Prints NODE_ID.\n",
+     1, 1, kz_cmd_peer_remove},
+    {"peer block", "NODE_ID", "Block (defederate) a node.",
+     "Closes any link to it, refuses links either way, and stops accepting, showing and "
+     "relaying records of that node and of members attested only by it. Stored records are "
+     "kept, so `peer unblock` restores them without a resync. Prints NODE_ID.\n",
+     1, 1, kz_cmd_peer_block},
+    {"peer unblock", "NODE_ID", "Lift a block; a listed peer is dialled again at once.", NULL,
+     1, 1, kz_cmd_peer_unblock},
+    {"sync status", "[--json]", "Per peer: link state, last reconciliation, differences, traffic.",
+     "First line: records received, sent and rejected by this node since it started, "
+     "records waiting in the holding area for their author's attestation, and the size of "
+     "the reconciliation index. Then one entry per peer: state, time of the last completed "
+     "reconciliation and the differences it found, records and bytes each way. With "
+     "`--json`, an object with `running`, `records_in`, `records_out`, `records_rejected`, "
+     "`held_records`, `index_items` and `peers` (objects with `node_id`, `name`, `state`, "
+     "`connected`, `last_sync`, `differences`, `syncs`, `running`, `records_in`, "
+     "`records_out`, `bytes_in`, `bytes_out`).\n",
+     0, 0, kz_cmd_sync_status},
     {"member add",
      "--name N --reading R [--romaji X] [--role alumni|employee|secretariat] [--joined YEAR] "
      "[--left YEAR] [--department D]",
