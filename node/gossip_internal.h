@@ -158,7 +158,7 @@ struct kz_gossip {
     uv_timer_t tick;                 /* housekeeping: dials, timeouts, pings, syncs */
     uv_timer_t flush;                /* zero-delay: writes, pushes, holding retries */
     bool stopping;
-    unsigned open_handles;
+    unsigned open_handles;           /* failed start only: handles left to close */
     kz__peer *peers;
     kz__link *links;
     unsigned n_links, n_handshaking;

@@ -12,21 +12,10 @@
 
 #define KZ__TICK_MS 250u
 #define KZ__PERSIST_MS 10000u
-#define KZ__REGISTRY_MAX 8
-
-/* node -> running layer. A registry rather than a field in kz_node keeps
- * the node object unaware of this layer; a process runs very few nodes. */
-static struct {
-    const kz_node *n;
-    kz_gossip *g;
-} kz_registry[KZ__REGISTRY_MAX];
 
 kz_gossip *kz_gossip_get(const kz_node *n)
 {
-    for (size_t i = 0; i < KZ__REGISTRY_MAX; i++)
-        if (kz_registry[i].n == n && n)
-            return kz_registry[i].g;
-    return NULL;
+    return n ? n->gossip : NULL;
 }
 
 uint16_t kz_gossip_port(const kz_gossip *g)
@@ -163,39 +152,43 @@ static bool watcher_registered(const kz_node *n)
     return false;
 }
 
+/* Only on a failed start: the object frees itself once its handles close. */
+static void start_fail_close_cb(uv_handle_t *h)
+{
+    kz_gossip *g = h->data;
+    if (--g->open_handles == 0) {
+        kz__order_free(&g->order);
+        while (g->peers) {
+            kz__peer *next = g->peers->next;
+            free(g->peers);
+            g->peers = next;
+        }
+        kz_noise_identity_close(&g->me);
+        free(g);
+    }
+}
+
 int kz_gossip_start(kz_node *n, const kz_gossip_opts *opts, char *err, size_t errsz)
 {
-    size_t slot = KZ__REGISTRY_MAX;
     if (!n || !n->loop) {
         snprintf(err, errsz, "the node has no event loop");
         return KZ_EINVAL;
     }
-    if (kz_gossip_get(n)) {
+    if (n->gossip) {
         snprintf(err, errsz, "the federation layer is already running");
         return KZ_EEXIST;
     }
-    for (size_t i = 0; i < KZ__REGISTRY_MAX; i++)
-        if (!kz_registry[i].n) {
-            slot = i;
-            break;
-        }
-    if (slot == KZ__REGISTRY_MAX) {
-        snprintf(err, errsz, "too many nodes in one process");
-        return KZ_ETOOBIG;
+    if (opts && opts->listen && strlen(opts->listen) > KZ_ADDR_MAX) {
+        snprintf(err, errsz, "listen address too long");
+        return KZ_EINVAL;
     }
     kz_gossip *g = kz_xcalloc(1, sizeof *g);
     g->node = n;
     g->loop = n->loop;
     if (opts)
         g->opts = *opts;
-    if (opts && opts->listen) {
-        if (strlen(opts->listen) > KZ_ADDR_MAX) {
-            free(g);
-            snprintf(err, errsz, "listen address too long");
-            return KZ_EINVAL;
-        }
+    if (opts && opts->listen)
         snprintf(g->listen, sizeof g->listen, "%s", opts->listen);
-    }
     g->opts.listen = g->listen;
 #define KZ__DEF(f, v) if (!g->opts.f) g->opts.f = (v)
     KZ__DEF(sync_interval_ms, KZ_GOSSIP_SYNC_INTERVAL_MS);
@@ -209,36 +202,51 @@ int kz_gossip_start(kz_node *n, const kz_gossip_opts *opts, char *err, size_t er
         g->opts.backoff_max_ms = g->opts.backoff_min_ms;
     int rc = kz_noise_identity_init(&g->me, n->keys.node_sk);
     if (rc != 0) {
-        free(g);
         snprintf(err, errsz, "cannot derive the node's Noise identity: %s", kz_strerror(rc));
-        return rc;
-    }
-    kz_registry[slot].n = n;
-    kz_registry[slot].g = g;
-    uv_timer_init(g->loop, &g->tick);
-    uv_timer_init(g->loop, &g->flush);
-    g->tick.data = g->flush.data = g;
-    if (!watcher_registered(n) && (rc = kz_node_accept_watch(n, kz__gossip_accept_cb, NULL)) != 0) {
-        snprintf(err, errsz, "cannot watch accepted records: %s", kz_strerror(rc));
-        goto fail;
+        goto fail_identity;
     }
     if ((rc = kz__peers_load(g)) != 0) {
         snprintf(err, errsz, "cannot read the peer list: %s", kz_strerror(rc));
-        goto fail;
+        goto fail_data;
     }
     if ((rc = kz__order_load(g)) != 0) {
         snprintf(err, errsz, "cannot index the store for reconciliation: %s", kz_strerror(rc));
-        goto fail;
+        goto fail_data;
     }
-    if ((rc = kz__net_listen(g, err, errsz)) != 0)
-        goto fail;
+    if (!watcher_registered(n) && (rc = kz_node_accept_watch(n, kz__gossip_accept_cb, NULL)) != 0) {
+        snprintf(err, errsz, "cannot watch accepted records: %s", kz_strerror(rc));
+        goto fail_data;
+    }
+    uv_timer_init(g->loop, &g->tick);
+    uv_timer_init(g->loop, &g->flush);
+    g->tick.data = g->flush.data = g;
+    if ((rc = kz__net_listen(g, err, errsz)) != 0) {
+        /* Handles exist now: they close on the loop, then g frees itself. */
+        g->stopping = true;
+        g->open_handles = 2;
+        uv_close((uv_handle_t *)&g->tick, start_fail_close_cb);
+        uv_close((uv_handle_t *)&g->flush, start_fail_close_cb);
+        if (g->listening) {
+            g->open_handles++;
+            uv_close((uv_handle_t *)&g->listener, start_fail_close_cb);
+        }
+        return rc;
+    }
     g->last_persist_ms = kz_now_ms();
     uv_timer_start(&g->tick, tick_cb, 0, KZ__TICK_MS);
+    n->gossip = g;
     return 0;
 
-fail:
-    /* The caller still stops and frees: handles close on the loop. */
-    kz_gossip_stop(n);
+fail_data:
+    kz__order_free(&g->order);
+    while (g->peers) {
+        kz__peer *next = g->peers->next;
+        free(g->peers);
+        g->peers = next;
+    }
+    kz_noise_identity_close(&g->me);
+fail_identity:
+    free(g);
     return rc;
 }
 
@@ -259,9 +267,7 @@ void kz_gossip_free(kz_node *n)
     kz_gossip *g = kz_gossip_get(n);
     if (!g)
         return;
-    for (size_t i = 0; i < KZ__REGISTRY_MAX; i++)
-        if (kz_registry[i].n == n)
-            kz_registry[i].n = NULL, kz_registry[i].g = NULL;
+    n->gossip = NULL;
     kz__gossip_free_queues(g);
     if (g->links)
         kz_log_warn("gossip", "freed with %u link(s) still open; the loop did not run dry",
@@ -488,3 +494,41 @@ void kz_gossip_stats_get(kz_node *n, kz_gossip_stats *st)
     st->records_rejected = g->records_rejected;
     st->order_items = kz__order_size(&g->order);
 }
+
+/* ---- The node service ------------------------------------------------------------------ */
+
+static int svc_start(kz_node *n, char *err, size_t errsz)
+{
+    kz_gossip_opts o;
+    memset(&o, 0, sizeof o);
+    o.listen = n->cfg.listen;
+    return kz_gossip_start(n, &o, err, errsz);
+}
+
+static void svc_status_cb(void *ud, const kz_gossip_peer_info *in)
+{
+    json_t *st = ud;
+    json_t *o = json_pack("{s:o, s:s, s:s}", "node_id", kz_json_hex(in->node, KZ_KEY_BYTES),
+                          "name", in->name, "state", in->state);
+    if (!o)
+        return;
+    json_array_append_new(json_object_get(st, "list"), o);
+    json_object_set_new(st, "known", json_integer(json_integer_value(json_object_get(st, "known")) + 1));
+}
+
+static json_t *svc_status(kz_node *n)
+{
+    kz_gossip_stats gs;
+    json_t *st = json_pack("{s:i, s:i, s:[]}", "known", 0, "connected", 0, "list");
+    if (!st || kz_gossip_peer_each(n, svc_status_cb, st) != 0) {
+        json_decref(st);
+        return NULL;
+    }
+    kz_gossip_stats_get(n, &gs);
+    json_object_set_new(st, "connected", json_integer((json_int_t)gs.connected));
+    json_object_set_new(st, "held_records", json_integer((json_int_t)gs.held_records));
+    return st;
+}
+
+const kz_node_service kz_gossip_service = {"peers", svc_start, kz_gossip_stop, kz_gossip_free,
+                                           svc_status};

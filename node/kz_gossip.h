@@ -53,11 +53,19 @@ typedef struct {
 
 typedef struct kz_gossip kz_gossip;
 
+/* The layer as a node service (kz_node_service_add before kz_node_run): it
+ * starts with the options from the node's config ([node] listen, peering,
+ * sync_interval), stops and frees with the node, and reports under "peers"
+ * in `status`. */
+extern const kz_node_service kz_gossip_service;
+
 /* Start the layer for n on n->loop (which must be set): load the peer list
  * from the store, listen on opts->listen, start dialling listed peers and
- * register the accept watcher that pushes records. opts is copied. Returns 0;
- * KZ_EIO when the listen address cannot be bound (err says why), KZ_EEXIST
- * when already started, KZ_EINVAL for bad options. */
+ * register the accept watcher that pushes records. opts is copied. On
+ * success n->gossip is set. Returns 0; KZ_EIO when the listen address cannot
+ * be bound (err says why), KZ_EEXIST when already started, KZ_EINVAL for bad
+ * options. On failure nothing needs freeing (handles already made close on
+ * the loop and release themselves). */
 int kz_gossip_start(kz_node *n, const kz_gossip_opts *opts, char *err, size_t errsz) KZ_WARN_UNUSED;
 
 /* Say BYE to every peer and close every link and handle; asynchronous.
@@ -67,7 +75,7 @@ void kz_gossip_stop(kz_node *n);
 /* Release the layer once the loop has returned. NULL-safe. */
 void kz_gossip_free(kz_node *n);
 
-/* The running layer of n, or NULL. */
+/* The running layer of n (n->gossip), or NULL. */
 kz_gossip *kz_gossip_get(const kz_node *n);
 
 /* Port the listener is bound to (useful with port 0 in tests); 0 if none. */

@@ -1,5 +1,6 @@
 /* main.c: kizunad, the node daemon: parse the command line, start the node,
  * run its loop until SIGINT/SIGTERM, shut down cleanly. */
+#include "kz_gossip.h"
 #include "kz_node.h"
 
 #include <signal.h>
@@ -78,6 +79,11 @@ int main(int argc, char **argv)
     int rc = kz_node_create(&n, dir, &opts, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "kizunad: %s\n", err);
+        return 1;
+    }
+    if ((rc = kz_node_service_add(n, &kz_gossip_service)) != 0) {
+        fprintf(stderr, "kizunad: cannot add the federation layer: %s\n", kz_strerror(rc));
+        kz_node_free(n);
         return 1;
     }
     uv_loop_t loop;
