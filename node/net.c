@@ -599,7 +599,12 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0 || l->state == KZ__L_CLOSING)
         return;
     if (nread < 0) {
-        if (nread == UV_EOF)
+        if (nread == UV_EOF && l->state == KZ__L_HS && l->initiator)
+            /* The listener drops a dialer whose msg1 fails its PSK check
+             * without a word: that is all a dialer with another key sees. */
+            kz__link_drop(l, 0, "closed by the listener during the handshake "
+                                "(a different federation key?)");
+        else if (nread == UV_EOF)
             kz__link_drop(l, 0, "connection closed by the peer%s",
                           l->state < KZ__L_OPEN ? " during the handshake" : "");
         else
