@@ -42,9 +42,16 @@
 #define KZ_RECON_TS_INF UINT64_MAX  /* created_ms value reserved for "no upper bound" */
 
 /* Tuning (part of the protocol only through the decoder limits below). */
+#ifndef KZ_RECON_LEAF
 #define KZ_RECON_LEAF 24            /* both sides <= this many items: list short ids */
+#endif
 #define KZ_RECON_IDLIST_MAX 64      /* most entries in one short-id list / diff */
+#define KZ_RECON_CELL_BYTES 13      /* one sketch cell: count, keysum, checksum */
+#define KZ_RECON_SKETCH_CELLS_MAX 96 /* most cells in one sketch (a multiple of 3) */
+#define KZ_RECON_WANT_MAX 96        /* most ids / short ids in one WANT range */
+#ifndef KZ_RECON_BUCKETS
 #define KZ_RECON_BUCKETS 16         /* most sub-ranges one range is split into */
+#endif
 
 /* ---- Bounded byte buffer ---------------------------------------------------
  * Owns data (kz_xrealloc'd). Never grows past max: appends that would return
@@ -198,63 +205,5 @@ void kz_recon_stats_get(const kz_recon *r, kz_recon_stats *s);
 
 /* NULL-safe. */
 void kz_recon_free(kz_recon *r);
-
-/* ---- Internal: shared by protocol/recon*.c only ----------------------------- */
-
-enum {
-    KZ__RECON_SKIP = 0,    /* nothing to do in this range */
-    KZ__RECON_FP = 1,      /* fingerprint and count of the sender's items */
-    KZ__RECON_IDLIST = 2,  /* short ids of all the sender's items */
-    KZ__RECON_DIFF = 3,    /* bitmap over the receiver's list + ids the receiver lacks */
-    KZ__RECON_IDS = 4,     /* full ids the receiver lacks; nothing to answer */
-    KZ__RECON_MODE_MAX = 4
-};
-
-/* A range bound: items < bound are below it. prefix is zero-padded to 32
- * bytes; len is how many bytes travel on the wire. ts == KZ_RECON_TS_INF
- * (with len 0) is the end of the key space. */
-typedef struct kz__recon_bound {
-    uint64_t ts;
-    uint8_t len;
-    uint8_t prefix[KZ_RECON_ID_BYTES];
-} kz__recon_bound;
-
-/* One non-skip range [lo, hi). Payload pointers are borrowed from whoever
- * built the range (the input message, the output scratch, the carry-over
- * arena). a: IDLIST short ids, DIFF bitmap, IDS ids. b: DIFF ids. */
-typedef struct kz__recon_range {
-    kz__recon_bound lo, hi;
-    uint8_t mode;
-    uint8_t fp[KZ_RECON_FP_BYTES];
-    uint64_t count;
-    const uint8_t *a;
-    size_t alen;
-    const uint8_t *b;
-    size_t blen;
-} kz__recon_range;
-
-typedef struct kz__recon_msg {
-    bool opening;
-    uint8_t salt[KZ_RECON_SALT_BYTES];
-    uint64_t limit;
-    size_t nall;               /* ranges on the wire, skips included */
-    kz__recon_range *ranges;   /* non-skip ranges in order; malloc'd */
-    size_t n;
-} kz__recon_msg;
-
-int kz__recon_bound_cmp(const kz__recon_bound *a, const kz__recon_bound *b);
-void kz__recon_bound_min(kz__recon_bound *b);
-void kz__recon_bound_inf(kz__recon_bound *b);
-/* Encoded size of a range following a bound at prev_ts; mode SKIP allowed. */
-size_t kz__recon_range_size(uint64_t prev_ts, const kz__recon_range *r);
-size_t kz__recon_uint_size(uint64_t v);
-/* Decodes a whole message from [p, p+n); the ranges point into p. Pass
- * opening=true for the initiator's first message. On error nothing is kept. */
-int kz__recon_msg_decode(const uint8_t *p, size_t n, bool opening, kz__recon_msg *m) KZ_WARN_UNUSED;
-void kz__recon_msg_close(kz__recon_msg *m);
-/* Encodes ranges (non-skip, ascending, disjoint) into out (reset first),
- * inserting skip ranges for the gaps. open: header of an opening or NULL. */
-int kz__recon_msg_encode(kz_recon_buf *out, const kz__recon_msg *open, const kz__recon_range *rs,
-                         size_t n) KZ_WARN_UNUSED;
 
 #endif

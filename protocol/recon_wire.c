@@ -1,5 +1,5 @@
 /* recon_wire.c: reconciliation messages on the wire: canonical msgpack out, strict cursor in. */
-#include "kz_recon.h"
+#include "recon_int.h"
 
 #include <msgpack.h>
 #include <stdlib.h>
@@ -98,7 +98,10 @@ static size_t payload_size(const kz__recon_range *r)
     case KZ__RECON_IDS:
         return bin_size(r->alen);
     case KZ__RECON_DIFF:
+    case KZ__RECON_WANT:
         return bin_size(r->alen) + bin_size(r->blen);
+    case KZ__RECON_SKETCH:
+        return kz__recon_uint_size(r->count) + bin_size(r->alen);
     default:
         return 0;
     }
@@ -127,7 +130,7 @@ static int pack_bin(msgpack_packer *pk, const uint8_t *p, size_t n)
 
 static int pack_range(msgpack_packer *pk, uint64_t prev_ts, const kz__recon_range *r)
 {
-    static const unsigned nelem[] = {3, 5, 4, 5, 4};
+    static const unsigned nelem[] = {3, 5, 4, 5, 4, 5, 5};
     int rc = msgpack_pack_array(pk, nelem[r->mode]);
     rc |= msgpack_pack_uint64(pk, ts_encode(prev_ts, &r->hi));
     rc |= pack_bin(pk, r->hi.prefix, r->hi.len);
@@ -142,8 +145,13 @@ static int pack_range(msgpack_packer *pk, uint64_t prev_ts, const kz__recon_rang
         rc |= pack_bin(pk, r->a, r->alen);
         break;
     case KZ__RECON_DIFF:
+    case KZ__RECON_WANT:
         rc |= pack_bin(pk, r->a, r->alen);
         rc |= pack_bin(pk, r->b, r->blen);
+        break;
+    case KZ__RECON_SKETCH:
+        rc |= msgpack_pack_uint64(pk, r->count);
+        rc |= pack_bin(pk, r->a, r->alen);
         break;
     default:
         break;
@@ -369,6 +377,22 @@ static int decode_payload(cursor *c, kz__recon_range *r)
         if (r->alen == 0 || r->alen % KZ_RECON_ID_BYTES != 0)
             return KZ_EPROTO;
         return 0;
+    case KZ__RECON_SKETCH:
+        if ((rc = cur_uint(c, &r->count)) != 0 || (rc = cur_bin(c, &r->a, &r->alen)) != 0)
+            return rc;
+        if (r->alen % (3 * KZ_RECON_CELL_BYTES) != 0 || r->alen == 0 ||
+            r->alen / KZ_RECON_CELL_BYTES > KZ_RECON_SKETCH_CELLS_MAX)
+            return KZ_EPROTO;
+        return 0;
+    case KZ__RECON_WANT:
+        if ((rc = cur_bin(c, &r->a, &r->alen)) != 0 || (rc = cur_bin(c, &r->b, &r->blen)) != 0)
+            return rc;
+        if (r->alen % KZ_RECON_ID_BYTES != 0 || r->alen / KZ_RECON_ID_BYTES > KZ_RECON_WANT_MAX)
+            return KZ_EPROTO;
+        if (r->blen == 0 || r->blen % KZ_RECON_SHORT_BYTES != 0 ||
+            r->blen / KZ_RECON_SHORT_BYTES > KZ_RECON_WANT_MAX)
+            return KZ_EPROTO;
+        return 0;
     default:
         return 0;
     }
@@ -376,7 +400,7 @@ static int decode_payload(cursor *c, kz__recon_range *r)
 
 int kz__recon_msg_decode(const uint8_t *p, size_t n, bool opening, kz__recon_msg *m)
 {
-    static const uint64_t nelem[] = {3, 5, 4, 5, 4};
+    static const uint64_t nelem[] = {3, 5, 4, 5, 4, 5, 5};
     cursor c = {p, n};
     uint64_t count, k, mode;
     const uint8_t *salt;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kz_recon.h"
+#include "recon_int.h" /* sketch primitives */
 
 /* ---- Helpers -------------------------------------------------------------- */
 
@@ -525,12 +526,93 @@ static void test_one_side_large_ships_in_chunks(void **state)
 static void test_few_differences_cost_little(void **state)
 {
     (void)state;
+    /* The opening sketch finds a lone difference on either side directly. */
+    for (int side_b = 0; side_b <= 1; side_b++) {
+        kz_recon_vec *a = kz_recon_vec_create(), *b = kz_recon_vec_create();
+        make_sets(15, 100000, side_b ? 0 : 1, side_b ? 1 : 0, 1000, 100000000, a, b);
+        run_info info = check_session(a, b, 0, 0);
+        assert_true(info.bytes < 400);
+        assert_true(info.msgs <= 5);
+        kz_recon_vec_free(a);
+        kz_recon_vec_free(b);
+    }
+    /* Three on each side still fit the opening sketch. */
     kz_recon_vec *a = kz_recon_vec_create(), *b = kz_recon_vec_create();
-    make_sets(15, 100000, 1, 0, 1000, 100000000, a, b);
+    make_sets(16, 100000, 3, 3, 1000, 100000000, a, b);
     run_info info = check_session(a, b, 0, 0);
-    assert_true(info.bytes < 4000);
+    assert_true(info.bytes < 900);
     kz_recon_vec_free(a);
     kz_recon_vec_free(b);
+}
+
+static void test_sketch_failure_falls_back(void **state)
+{
+    (void)state;
+    /* Far more differences than the opening sketch can hold: it fails to
+     * peel and the responder splits instead; the result is still exact. */
+    kz_recon_vec *a = kz_recon_vec_create(), *b = kz_recon_vec_create();
+    make_sets(17, 20000, 150, 150, 1000, 100000000, a, b);
+    check_session(a, b, 0, 0);
+    kz_recon_vec_free(a);
+    kz_recon_vec_free(b);
+}
+
+static void sid_of(uint64_t *s, uint8_t sid[8])
+{
+    uint64_t v = rng_next(s);
+    memcpy(sid, &v, 8);
+}
+
+static void test_sketch_peels_small_differences(void **state)
+{
+    (void)state;
+    enum { CELLS = 12 };
+    uint8_t x[CELLS * KZ_RECON_CELL_BYTES] = {0}, y[CELLS * KZ_RECON_CELL_BYTES] = {0};
+    uint8_t sid[8], keys[KZ_RECON_WANT_MAX][8], only_x[2][8], only_y[3][8];
+    int8_t signs[KZ_RECON_WANT_MAX];
+    uint64_t s = 31;
+    for (int i = 0; i < 500; i++) {
+        sid_of(&s, sid);
+        kz__recon_sketch_add(x, CELLS, sid);
+        kz__recon_sketch_add(y, CELLS, sid);
+    }
+    uint8_t same[sizeof x];
+    memcpy(same, x, sizeof x);
+    kz__recon_sketch_sub(same, y, CELLS);
+    assert_int_equal(kz__recon_sketch_decode(same, CELLS, keys, signs, KZ_RECON_WANT_MAX), 0);
+    for (int i = 0; i < 2; i++) {
+        sid_of(&s, only_x[i]);
+        kz__recon_sketch_add(x, CELLS, only_x[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        sid_of(&s, only_y[i]);
+        kz__recon_sketch_add(y, CELLS, only_y[i]);
+    }
+    uint8_t d[sizeof x];
+    memcpy(d, x, sizeof x);
+    kz__recon_sketch_sub(d, y, CELLS);
+    int n = kz__recon_sketch_decode(d, CELLS, keys, signs, KZ_RECON_WANT_MAX);
+    assert_int_equal(n, 5);
+    int found = 0;
+    for (int k = 0; k < n; k++) {
+        for (int i = 0; i < 2; i++)
+            found += signs[k] == 1 && memcmp(keys[k], only_x[i], 8) == 0;
+        for (int i = 0; i < 3; i++)
+            found += signs[k] == -1 && memcmp(keys[k], only_y[i], 8) == 0;
+    }
+    assert_int_equal(found, 5);
+    /* Asking for fewer keys than the difference holds fails. */
+    memcpy(d, x, sizeof x);
+    kz__recon_sketch_sub(d, y, CELLS);
+    assert_int_equal(kz__recon_sketch_decode(d, CELLS, keys, signs, 4), -1);
+    /* Forty differences do not peel out of twelve cells. */
+    for (int i = 0; i < 40; i++) {
+        sid_of(&s, sid);
+        kz__recon_sketch_add(x, CELLS, sid);
+    }
+    memcpy(d, x, sizeof x);
+    kz__recon_sketch_sub(d, y, CELLS);
+    assert_int_equal(kz__recon_sketch_decode(d, CELLS, keys, signs, KZ_RECON_WANT_MAX), -1);
 }
 
 static void test_same_salt_same_bytes(void **state)
@@ -835,6 +917,38 @@ static void test_reject_non_canonical(void **state)
            0x00);
 }
 
+static void test_reject_bad_sketches_and_wants(void **state)
+{
+    (void)state;
+    /* 13-byte cells, but not a multiple of three cells */
+    uint8_t m[64 + 97 * KZ_RECON_CELL_BYTES];
+    static const uint8_t h1[] = {OPEN_HDR, 0x91, 0x95, 0x00, 0xc4, 0x00, 0x05, 0x10, 0xc4, 26};
+    memcpy(m, h1, sizeof h1);
+    memset(m + sizeof h1, 0, 26);
+    assert_int_equal(feed_opening(m, sizeof h1 + 26, NULL), KZ_EPROTO);
+    /* 99 cells: over the limit */
+    static const uint8_t h2[] = {OPEN_HDR, 0x91, 0x95, 0x00, 0xc4, 0x00, 0x05, 0x10, 0xc5, 0x05, 0x07};
+    memcpy(m, h2, sizeof h2);
+    memset(m + sizeof h2, 0, 0x507);
+    assert_int_equal(feed_opening(m, sizeof h2 + 0x507, NULL), KZ_EPROTO);
+    /* An all-zero sketch of 3 cells is well-formed: an empty peer, which we
+     * cannot peel against our 100 items, so we fall back and answer. */
+    static const uint8_t h3[] = {OPEN_HDR, 0x91, 0x95, 0x00, 0xc4, 0x00, 0x05, 0x00, 0xc4, 39};
+    memcpy(m, h3, sizeof h3);
+    memset(m + sizeof h3, 0, 39);
+    size_t len;
+    assert_int_equal(feed_opening(m, sizeof h3 + 39, &len), 0);
+    assert_true(len > 100);
+    /* WANT without short ids, with a partial id, for an unknown id, twice */
+    EXPECT(KZ_EPROTO, OPEN_HDR, 0x91, 0x95, 0x00, 0xc4, 0x00, 0x06, 0xc4, 0x00, 0xc4, 0x00);
+    EXPECT(KZ_EPROTO, OPEN_HDR, 0x91, 0x95, 0x00, 0xc4, 0x00, 0x06, 0xc4, 0x01, 0x00, 0xc4, 0x08,
+           1, 2, 3, 4, 5, 6, 7, 8);
+    EXPECT(KZ_EPROTO, OPEN_HDR, 0x91, 0x95, 0x00, 0xc4, 0x00, 0x06, 0xc4, 0x00, 0xc4, 0x08, 1, 2,
+           3, 4, 5, 6, 7, 8);
+    EXPECT(KZ_EPROTO, OPEN_HDR, 0x91, 0x95, 0x00, 0xc4, 0x00, 0x06, 0xc4, 0x00, 0xc4, 0x10, 1, 2,
+           3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8);
+}
+
 static void test_reject_diff_not_matching_our_list(void **state)
 {
     (void)state;
@@ -907,10 +1021,10 @@ static void test_truncated_and_corrupted_messages(void **state)
 static void test_peer_overlapping_carried_over_range(void **state)
 {
     (void)state;
-    /* A valid later message that talks about a range we still hold over
-     * from the previous round is a protocol violation. Build it by letting a
-     * responder with a small budget carry work over, then replaying the same
-     * (fingerprint-heavy) opening as a second message. */
+    /* A later message that talks about a range we still carry over from the
+     * previous round is a protocol violation. Run a session with a small
+     * budget until one side carries work over, then feed it the same
+     * message again: its ranges overlap what that side now holds. */
     kz_recon_vec *a = kz_recon_vec_create(), *b = kz_recon_vec_create();
     make_sets(22, 100000, 4000, 4000, 1000, 1000000000, a, b);
     kz_recon_vec_seal(a);
@@ -920,27 +1034,38 @@ static void test_peer_overlapping_carried_over_range(void **state)
     kz_recon_vec_storage(b, &sb);
     side s = {0};
     kz_recon *ri, *rr;
-    kz_recon_buf m1, m2, m3;
+    kz_recon_buf m1, m2;
     kz_recon_buf_init(&m1, KZ_RECON_MSG_MAX);
     kz_recon_buf_init(&m2, KZ_RECON_MSG_MAX);
-    kz_recon_buf_init(&m3, KZ_RECON_MSG_MAX);
-    bool done;
-    assert_int_equal(kz_recon_create(&ri, &sa, KZ_RECON_INITIATOR, KZ_RECON_FRAME_MIN, collect_cb, &s), 0);
-    assert_int_equal(kz_recon_create(&rr, &sb, KZ_RECON_RESPONDER, KZ_RECON_FRAME_MIN, collect_cb, &s), 0);
+    bool done, replayed = false;
+    assert_int_equal(kz_recon_create(&ri, &sa, KZ_RECON_INITIATOR, KZ_RECON_FRAME_MIN, collect_cb, &s),
+                     0);
+    assert_int_equal(kz_recon_create(&rr, &sb, KZ_RECON_RESPONDER, KZ_RECON_FRAME_MIN, collect_cb, &s),
+                     0);
     assert_int_equal(kz_recon_initiate(ri, &m1), 0);
-    assert_int_equal(kz_recon_step(rr, m1.data, m1.len, &m2, &done), 0);
-    assert_int_equal(kz_recon_step(ri, m2.data, m2.len, &m3, &done), 0);
-    kz_recon_stats st;
-    kz_recon_stats_get(ri, &st);
-    assert_true(st.pending > 0);
-    /* Feed the initiator the responder's message again: it overlaps ranges
-     * the initiator now holds over. */
-    assert_int_equal(kz_recon_step(ri, m2.data, m2.len, &m3, &done), KZ_EPROTO);
+    kz_recon_buf *msg = &m1, *reply = &m2;
+    kz_recon *to = rr;
+    for (int k = 0; k < 200 && msg->len > 0 && !replayed; k++) {
+        assert_int_equal(kz_recon_step(to, msg->data, msg->len, reply, &done), 0);
+        kz_recon_stats st;
+        kz_recon_stats_get(to, &st);
+        if (st.pending > 0 && k > 0) {
+            kz_recon_buf again;
+            kz_recon_buf_init(&again, KZ_RECON_MSG_MAX);
+            assert_int_equal(kz_recon_step(to, msg->data, msg->len, &again, &done), KZ_EPROTO);
+            kz_recon_buf_close(&again);
+            replayed = true;
+        }
+        kz_recon_buf *t = msg;
+        msg = reply;
+        reply = t;
+        to = to == ri ? rr : ri;
+    }
+    assert_true(replayed);
     kz_recon_free(ri);
     kz_recon_free(rr);
     kz_recon_buf_close(&m1);
     kz_recon_buf_close(&m2);
-    kz_recon_buf_close(&m3);
     side_free(&s);
     kz_recon_vec_free(a);
     kz_recon_vec_free(b);
@@ -1003,6 +1128,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_responder_smaller_limit),
     cmocka_unit_test(test_one_side_large_ships_in_chunks),
     cmocka_unit_test(test_few_differences_cost_little),
+    cmocka_unit_test(test_sketch_failure_falls_back),
+    cmocka_unit_test(test_sketch_peels_small_differences),
     cmocka_unit_test(test_same_salt_same_bytes),
     cmocka_unit_test(test_opening_golden_bytes),
     cmocka_unit_test(test_api_misuse),
@@ -1017,6 +1144,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_reject_id_lists_too_long),
     cmocka_unit_test(test_reject_trailing_bytes),
     cmocka_unit_test(test_reject_non_canonical),
+    cmocka_unit_test(test_reject_bad_sketches_and_wants),
     cmocka_unit_test(test_reject_diff_not_matching_our_list),
     cmocka_unit_test(test_reject_oversized_message),
     cmocka_unit_test(test_truncated_and_corrupted_messages),
