@@ -139,7 +139,8 @@ int kz_config_advertised(const kz_config *c, char *out, size_t outsz)
 
 /* ---- The key table ------------------------------------------------------------ */
 
-typedef enum { KZ_CK_NAME, KZ_CK_ADDR, KZ_CK_LOGLEVEL, KZ_CK_MEGABYTES } kz_ckind;
+typedef enum { KZ_CK_NAME, KZ_CK_ADDR, KZ_CK_LOGLEVEL, KZ_CK_MEGABYTES, KZ_CK_PEERING,
+               KZ_CK_SECONDS } kz_ckind;
 
 typedef struct {
     const char *section;
@@ -161,6 +162,9 @@ static const kz_ckey kz_ckeys[] = {
     {"log", "level", KZ_CK_LOGLEVEL, offsetof(kz_config, log_level), 0, "debug, info, warn or error"},
     {"store", "map_size_max_mb", KZ_CK_MEGABYTES, offsetof(kz_config, map_size_max), 0,
      "a whole number of MiB from 64 to 1048576"},
+    {"node", "peering", KZ_CK_PEERING, offsetof(kz_config, peering_listed), 0, "open or listed"},
+    {"node", "sync_interval", KZ_CK_SECONDS, offsetof(kz_config, sync_interval_s), 0,
+     "a whole number of seconds from 1 to 86400"},
 };
 
 void kz_config_defaults(kz_config *c)
@@ -292,6 +296,25 @@ static int kz_config_handler(void *user, const char *section, const char *key, c
         ctx->cfg->map_size_max = (uint64_t)v * 1024u * 1024u;
         break;
     }
+    case KZ_CK_PEERING:
+        if (strcmp(value, "open") != 0 && strcmp(value, "listed") != 0) {
+            kz_cfail(ctx, "bad value '%s' for '%s' in [%s]: expected %s", value, key, section, k->help);
+            return 0;
+        }
+        ctx->cfg->peering_listed = strcmp(value, "listed") == 0;
+        break;
+    case KZ_CK_SECONDS: {
+        char *end = NULL;
+        errno = 0;
+        unsigned long v = strtoul(value, &end, 10);
+        if (vlen == 0 || value[0] < '0' || value[0] > '9' || errno != 0 || *end != '\0' ||
+            v < 1 || v > 86400ul) {
+            kz_cfail(ctx, "bad value '%s' for '%s' in [%s]: expected %s", value, key, section, k->help);
+            return 0;
+        }
+        ctx->cfg->sync_interval_s = (uint32_t)v;
+        break;
+    }
     }
     return 1;
 }
@@ -357,7 +380,9 @@ int kz_config_load(kz_config *c, const char *path, char *err, size_t errsz)
 
 static int kz_config_render(const kz_config *c, char *out, size_t outsz)
 {
-    char mapline[64] = "";
+    char mapline[64] = "", syncline[64] = "# sync_interval = 60\n";
+    if (c->sync_interval_s)
+        snprintf(syncline, sizeof syncline, "sync_interval = %u\n", (unsigned)c->sync_interval_s);
     if (c->map_size_max)
         snprintf(mapline, sizeof mapline, "map_size_max_mb = %llu\n",
                  (unsigned long long)(c->map_size_max / (1024u * 1024u)));
@@ -369,6 +394,10 @@ static int kz_config_render(const kz_config *c, char *out, size_t outsz)
                      "# gossip listen address (peers dial it)\n"
                      "listen = %s\n"
                      "%s%s%s"
+                     "# accept inbound peers: open (any node with the federation key) or listed\n"
+                     "%s"
+                     "# seconds between reconciliations with each peer\n"
+                     "%s"
                      "\n[http]\n"
                      "listen = %s\n"
                      "\n[log]\n"
@@ -376,7 +405,8 @@ static int kz_config_render(const kz_config *c, char *out, size_t outsz)
                      "%s%s",
                      c->name, c->listen,
                      c->advertise[0] ? "advertise = " : "# advertise = host.example.com:7420\n",
-                     c->advertise, c->advertise[0] ? "\n" : "", c->http,
+                     c->advertise, c->advertise[0] ? "\n" : "",
+                     c->peering_listed ? "peering = listed\n" : "# peering = open\n", syncline, c->http,
                      kz_log_level_name(c->log_level), mapline[0] ? "\n[store]\n" : "", mapline);
     if (w < 0 || (size_t)w >= outsz)
         return KZ_ETOOBIG;

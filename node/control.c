@@ -20,6 +20,7 @@ static const kz__verb_table *const kz_tables[] = {
     &kz__verbs_node,
     &kz__verbs_member,
     &kz__verbs_record,
+    &kz__verbs_peer,
 };
 
 const kz_control_verb *kz_control_verb_find(const char *name)

@@ -502,6 +502,8 @@ static int svc_start(kz_node *n, char *err, size_t errsz)
     kz_gossip_opts o;
     memset(&o, 0, sizeof o);
     o.listen = n->cfg.listen;
+    o.peering = n->cfg.peering_listed ? KZ_PEERING_LISTED : KZ_PEERING_OPEN;
+    o.sync_interval_ms = n->cfg.sync_interval_s * 1000u;
     return kz_gossip_start(n, &o, err, errsz);
 }
 

@@ -74,7 +74,8 @@ int kz_addr_parse(const char *s, char *host, size_t hostsz, uint16_t *port, char
 /* ---- Configuration (node/config.c) --------------------------------------------
  *
  * DIR/kizuna.conf, INI:
- *   [node]   name = ..., listen = HOST:PORT, advertise = HOST:PORT
+ *   [node]   name = ..., listen = HOST:PORT, advertise = HOST:PORT,
+ *            peering = open|listed, sync_interval = SECONDS (1..86400)
  *   [http]   listen = HOST:PORT
  *   [log]    level = debug|info|warn|error
  *   [store]  map_size_max_mb = N
@@ -91,6 +92,8 @@ typedef struct {
     char http[KZ_ADDR_MAX + 1];       /* HTTP listen address (next round) */
     kz_log_level log_level;
     uint64_t map_size_max;            /* bytes; 0 = the store's default */
+    bool peering_listed;              /* [node] peering = listed (default open) */
+    uint32_t sync_interval_s;         /* [node] sync_interval; 0 = the default (60) */
 } kz_config;
 
 /* Fill c with the defaults (empty name). */

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,8 @@ static void root_setup(void)
     snprintf(p, sizeof p, "%s/fed2.key", g_root);
     fed_key(p, 0x22);
     assert_int_equal(uv_loop_init(&g_loop), 0);
+    /* As kizunad does: a peer closing mid-write must not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
     kz_log_level_set(getenv("KZ_TEST_DEBUG") ? KZ_LOG_DEBUG : KZ_LOG_ERROR);
 }
 
