@@ -131,7 +131,8 @@ typedef struct kz_recon_vec kz_recon_vec;
 kz_recon_vec *kz_recon_vec_create(void);
 void kz_recon_vec_free(kz_recon_vec *v);
 /* KZ_EINVAL if created_ms == KZ_RECON_TS_INF. */
-int kz_recon_vec_add(kz_recon_vec *v, uint64_t created_ms, const uint8_t id[KZ_RECON_ID_BYTES]) KZ_WARN_UNUSED;
+int kz_recon_vec_add(kz_recon_vec *v, uint64_t created_ms,
+                     const uint8_t id[KZ_RECON_ID_BYTES]) KZ_WARN_UNUSED;
 void kz_recon_vec_seal(kz_recon_vec *v);
 size_t kz_recon_vec_size(const kz_recon_vec *v);
 /* Item i of a sealed vector (i < size); valid until the next add/seal/free. */

@@ -161,7 +161,7 @@ static int pending_commit(kz_recon *r)
     size_t bytes = 0;
     for (size_t i = 0; i < r->nnpl; i++)
         bytes += r->npl[i].alen + r->npl[i].blen;
-    if (r->nnpl * sizeof(kz__recon_range) + bytes > (size_t)PENDING_FACTOR * r->limit)
+    if (r->nnpl * sizeof(kz__recon_range) + bytes > PENDING_MAX_BYTES)
         return KZ_ETOOBIG;
     uint8_t *arena = bytes ? kz_xmalloc(bytes) : NULL, *p = arena;
     for (size_t i = 0; i < r->nnpl; i++) {
@@ -220,8 +220,10 @@ static int measure_misses(kz_recon *r, const kz__recon_msg *m)
         nfp++;
         nmiss += acc.count != w->count || memcmp(fp, w->fp, sizeof fp) != 0;
     }
-    if (nfp)
-        r->miss_ratio = (double)nmiss / (double)nfp;
+    if (nfp) {
+        r->fp_seen = nfp;
+        r->fp_missed = nmiss;
+    }
     return 0;
 }
 
@@ -237,7 +239,8 @@ static int answer_all(kz_recon *r, const kz__recon_msg *m)
     r->nnpl = 0;
     while (i < r->npend || j < m->n) {
         const kz__recon_range *w;
-        if (j >= m->n || (i < r->npend && kz__recon_bound_cmp(&r->pend[i].lo, &m->ranges[j].lo) < 0))
+        if (j >= m->n ||
+            (i < r->npend && kz__recon_bound_cmp(&r->pend[i].lo, &m->ranges[j].lo) < 0))
             w = &r->pend[i++];
         else
             w = &m->ranges[j++];
@@ -249,6 +252,11 @@ static int answer_all(kz_recon *r, const kz__recon_msg *m)
         if (w->mode == KZ__RECON_IDS) {
             if ((rc = report(r, KZ_RECON_NEED, w->a, w->alen)) != 0)
                 return rc;
+            continue;
+        }
+        /* Nearly full: do not compute answers that will not fit anyway. */
+        if (r->out_max - r->out_bytes < NEAR_FULL) {
+            pending_push(r, w);
             continue;
         }
         kz__recon_mark mark = kz__recon_out_save(r);
@@ -332,7 +340,6 @@ int kz_recon_create(kz_recon **out, const kz_recon_storage *st, kz_recon_role ro
     r->cb = cb;
     r->ud = ud;
     r->state = ST_NEW;
-    r->miss_ratio = 1.0;
     *out = r;
     return 0;
 }

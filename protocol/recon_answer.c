@@ -136,29 +136,46 @@ static int emit_ship(kz_recon *r, const kz__recon_bound *lo, const kz__recon_bou
     return kz__recon_out_add(r, &x);
 }
 
+/* Natural logarithm for x > 0 (the protocol library does not link libm). */
+static double ln_pos(double x)
+{
+    int k = 0;
+    while (x < 0.5) {
+        x *= 2;
+        k--;
+    }
+    while (x >= 1) {
+        x /= 2;
+        k++;
+    }
+    double y = (x - 1) / (x + 1), y2 = y * y, t = y, sum = 0;
+    for (int i = 1; i < 40; i += 2) {
+        sum += t / i;
+        t *= y2;
+    }
+    return 2 * sum + k * 0.69314718055994531;
+}
+
 /* Cells for a sketch of a mismatched range of c items (the peer holds
- * `their`), or 0 to split instead. The expected number of differences in a
- * range known to differ comes from the share of mismatched fingerprints,
- * read as a Poisson rate: lambda = -ln(1 - p), E[d | d >= 1] = lambda / p. */
+ * `their`), or 0 to split instead. Differences are read as Poisson with
+ * rate lambda per range: the share of matching fingerprints q estimates
+ * e^-lambda (smoothed, so that q > 0), and a range known to differ holds
+ * E = lambda / (1 - q) of them on average. When every fingerprint differed
+ * the rate is unknown and we split. */
 static size_t sketch_cells(const kz_recon *r, size_t c, uint64_t their)
 {
     if (their == KZ__RECON_THEIR_UNKNOWN)
         return OPEN_CELLS;
-    double p = r->miss_ratio;
-    if (p > SKETCH_DENSE)
+    if (r->fp_seen == 0 || r->fp_missed >= r->fp_seen)
         return 0;
-    double lambda = 0, pk = 1;
-    for (int k = 1; k <= 60; k++) {
-        pk *= p;
-        lambda += pk / k;
-    }
-    double e = p > 0 ? lambda / p : 1.0;
+    double q = ((double)(r->fp_seen - r->fp_missed) + 0.5) / ((double)r->fp_seen + 1);
+    double e = q < 1 ? -ln_pos(q) / (1 - q) : 1.0;
     double gap = their > c ? (double)(their - c) : (double)(c - their);
     if (gap > e)
         e = gap;
     if (e > SKETCH_T_MAX)
         return 0;
-    size_t cells = 3 * (size_t)((1.5 * e + 4.0) / 3.0 + 0.999);
+    size_t cells = 3 * (size_t)((SKETCH_CELL_K * e + SKETCH_CELL_C) / 3.0 + 0.999);
     return cells < 9 ? 9 : cells > KZ_RECON_SKETCH_CELLS_MAX ? KZ_RECON_SKETCH_CELLS_MAX : cells;
 }
 
@@ -196,7 +213,8 @@ int kz__recon_answer_mismatch(kz_recon *r, const kz__recon_bound *lo, const kz__
         return emit_idlist(r, lo, hi, ilo, ihi);
     if (their == 0)
         return emit_ship(r, lo, hi, ilo, ihi, rest, has_rest);
-    if (c <= KZ_RECON_LEAF && (their <= KZ_RECON_LEAF || their == KZ__RECON_THEIR_UNKNOWN || !allow_sketch))
+    if (c <= KZ_RECON_LEAF &&
+        (their <= KZ_RECON_LEAF || their == KZ__RECON_THEIR_UNKNOWN || !allow_sketch))
         return emit_idlist(r, lo, hi, ilo, ihi);
     if (c > KZ_RECON_LEAF) {
         size_t ncells = allow_sketch ? sketch_cells(r, c, their) : 0;
@@ -420,6 +438,14 @@ static int answer_sketch(kz_recon *r, const kz__recon_range *w, size_t ilo, size
         if (rc <= 0)
             return rc;
         kz__recon_out_restore(r, &mark);
+    } else if (ncells <= SKETCH_ESCALATE_FROM && ihi - ilo > KZ_RECON_LEAF &&
+               !(w->lo.ts == 0 && w->lo.len == 0 && w->hi.ts == KZ_RECON_TS_INF)) {
+        /* A small sketch overflowed: differences cluster here more than
+         * guessed. One bigger sketch back (more than SKETCH_ESCALATE_FROM
+         * cells, so the peer will not escalate again) is much cheaper than
+         * splitting while the count stays moderate. Not for the opening's
+         * sketch of everything: there a failure means a large distance. */
+        return emit_sketch(r, &w->lo, &w->hi, ilo, ihi, 2 * ncells + 3);
     }
     kz_recon_acc acc;
     int rc = kz__recon_acc(r, ilo, ihi, &acc);

@@ -83,15 +83,32 @@ int kz__recon_sketch_decode(uint8_t *cells, size_t ncells, uint8_t (*keys)[KZ_RE
 /* Worst-case encoded sizes of a skip range and of an IDS range's framing. */
 #define SKIP_MAX (1 + 9 + 2 + KZ_RECON_ID_BYTES + 1)
 #define IDS_FRAME_MAX (1 + 9 + 2 + KZ_RECON_ID_BYTES + 1 + 5)
-/* Carried-over work may take this many times the frame limit in memory. */
-#define PENDING_FACTOR 32
-/* Sketch sizing: cells for the opening (no idea of the distance yet), and a
- * sketch answers a mismatched range only when at most SKETCH_DENSE of the
- * peer's fingerprints mismatched and about SKETCH_T_MAX differences are
- * expected in it; otherwise the range is split. */
+/* Carried-over work (decoded ranges and their payloads) may take at most
+ * this much memory. It grows with the differences still open, not with the
+ * set size; a peer that pushes it further is refused with KZ_ETOOBIG. */
+#define PENDING_MAX_BYTES (32u * 1024u * 1024u)
+/* Once less than this is left of a reply's budget, remaining ranges are
+ * carried over without trying them (most answers need more). */
+#define NEAR_FULL 1024
+/* Sketch sizing: cells for the opening (no idea of the distance yet); a
+ * mismatched range is sketched when the expected number of differences in it
+ * is at most SKETCH_T_MAX, and gets SKETCH_CELL_K * expected + SKETCH_CELL_C
+ * cells (at least 9). */
+#ifndef OPEN_CELLS
 #define OPEN_CELLS 12
-#define SKETCH_DENSE 0.8
-#define SKETCH_T_MAX 16.0
+#endif
+#ifndef SKETCH_ESCALATE_FROM
+#define SKETCH_ESCALATE_FROM 12     /* a failed sketch this small is answered by a bigger one */
+#endif
+#ifndef SKETCH_T_MAX
+#define SKETCH_T_MAX 40.0
+#endif
+#ifndef SKETCH_CELL_K
+#define SKETCH_CELL_K 2.0
+#endif
+#ifndef SKETCH_CELL_C
+#define SKETCH_CELL_C 4.0
+#endif
 
 struct kz_recon {
     kz_recon_storage st;
@@ -123,8 +140,9 @@ struct kz_recon {
     size_t out_max;
     kz__recon_bound out_last;
 
-    /* Share of the peer's last fingerprints that did not match ours. */
-    double miss_ratio;
+    /* Of the peer's fingerprints in the last message that had any: how many
+     * there were and how many did not match ours. */
+    size_t fp_seen, fp_missed;
 
     /* Next round's carry-over, built while answering. */
     kz__recon_range *npl;
