@@ -5,6 +5,7 @@
 #include "kz_test.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -30,6 +31,7 @@ typedef struct {
 } tnode;
 
 static char g_root[64];
+static kz_gossip_opts g_opts_extra; /* ping/idle/peering overrides for one test */
 static uv_loop_t g_loop;
 
 static uint16_t free_port(void)
@@ -57,6 +59,7 @@ static void fed_key(const char *path, uint8_t fill)
 static void root_setup(void)
 {
     char p[128];
+    memset(&g_opts_extra, 0, sizeof g_opts_extra);
     snprintf(g_root, sizeof g_root, "/tmp/kz_test_gossip_XXXXXX");
     assert_non_null(mkdtemp(g_root));
     snprintf(p, sizeof p, "%s/fed1.key", g_root);
@@ -90,8 +93,7 @@ static void node_make(tnode *t, const char *name, int fed)
 static void node_start(tnode *t)
 {
     char err[KZ_ERR_MAX];
-    kz_gossip_opts o;
-    memset(&o, 0, sizeof o);
+    kz_gossip_opts o = g_opts_extra;
     o.listen = t->addr;
     o.sync_interval_ms = 500;
     o.backoff_min_ms = 100;
@@ -251,6 +253,11 @@ static bool connected(tnode *t)
     kz_gossip_stats st;
     kz_gossip_stats_get(t->n, &st);
     return st.connected > 0;
+}
+
+static bool is_connected(void *ud)
+{
+    return connected(ud);
 }
 
 static void peer(tnode *from, tnode *to)
@@ -603,7 +610,115 @@ static void test_holding_area(void **state)
     all_stop_free(t, 1);
 }
 
+static unsigned links_of(tnode *t)
+{
+    kz_gossip_stats st;
+    kz_gossip_stats_get(t->n, &st);
+    return st.links;
+}
+
+static bool one_link_each(void *ud)
+{
+    tnode *t = ud;
+    return connected(&t[0]) && connected(&t[1]) && links_of(&t[0]) == 1 && links_of(&t[1]) == 1;
+}
+
+/* Both operators add each other: the nodes end up with exactly one link,
+ * and it stays up through quiet periods thanks to pings. */
+static void test_duplicate_and_keepalive(void **state)
+{
+    (void)state;
+    tnode t[2];
+    root_setup();
+    g_opts_extra.ping_ms = 200;
+    g_opts_extra.idle_ms = 700;
+    node_make(&t[0], "a", 1);
+    node_make(&t[1], "b", 1);
+    node_start(&t[0]);
+    node_start(&t[1]);
+    peer(&t[0], &t[1]);
+    peer(&t[1], &t[0]);
+    assert_true(run_until(one_link_each, t, 5000));
+    run_until(never, NULL, 2000); /* several idle timeouts long, with pings */
+    assert_true(one_link_each(t));
+    all_stop_free(t, 2);
+}
+
+/* peering = listed: an unlisted dialer is refused until it is listed. */
+static void test_peering_listed(void **state)
+{
+    (void)state;
+    tnode t[2];
+    char err[KZ_ERR_MAX];
+    root_setup();
+    node_make(&t[0], "a", 1);
+    node_make(&t[1], "b", 1);
+    g_opts_extra.peering = KZ_PEERING_LISTED;
+    node_start(&t[0]);
+    g_opts_extra.peering = KZ_PEERING_OPEN;
+    node_start(&t[1]);
+    peer(&t[1], &t[0]);
+    run_until(never, NULL, 1000);
+    assert_false(connected(&t[0]));
+    assert_int_equal(nrec(&t[1]), 1);
+    /* Listing b on a lets the link up (a dials, or accepts b's next try). */
+    assert_int_equal(kz_gossip_peer_add(t[0].n, t[1].n->keys.node_pk, t[1].addr, err, sizeof err), 0);
+    assert_true(run_until(is_connected, &t[1], 5000));
+    all_stop_free(t, 2);
+}
+
+static int raw_connect(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* 1 when the node closed fd, 0 while it is open. */
+static int raw_closed(int fd)
+{
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/* Silent connections: at most KZ_GOSSIP_HS_PER_SOURCE handshakes in flight
+ * from one address; the rest are closed at once, the others after the
+ * handshake timeout. */
+static void test_handshake_budget_and_timeout(void **state)
+{
+    (void)state;
+    tnode t[1];
+    int fds[KZ_GOSSIP_HS_PER_SOURCE + 2];
+    root_setup();
+    node_make(&t[0], "a", 1);
+    node_start(&t[0]);
+    for (size_t i = 0; i < KZ_ARRAY_LEN(fds); i++)
+        fds[i] = raw_connect(t[0].port);
+    run_until(never, NULL, 300);
+    int closed = 0;
+    for (size_t i = 0; i < KZ_ARRAY_LEN(fds); i++)
+        closed += raw_closed(fds[i]);
+    assert_int_equal(closed, 2);
+    run_until(never, NULL, 2500); /* handshake_ms is 2000 in these tests */
+    closed = 0;
+    for (size_t i = 0; i < KZ_ARRAY_LEN(fds); i++) {
+        closed += raw_closed(fds[i]);
+        close(fds[i]);
+    }
+    assert_int_equal(closed, (int)KZ_ARRAY_LEN(fds));
+    all_stop_free(t, 1);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_duplicate_and_keepalive),
+    cmocka_unit_test(test_peering_listed),
+    cmocka_unit_test(test_handshake_budget_and_timeout),
     cmocka_unit_test(test_two_nodes_converge),
     cmocka_unit_test(test_line_relay),
     cmocka_unit_test(test_holding_area),
