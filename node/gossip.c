@@ -361,7 +361,6 @@ static void hold_retry(kz_gossip *g)
         g->held_bytes = 0;
         kz_record *recs = kz_xcalloc(n, sizeof *recs);
         kz_record **ptrs = kz_xcalloc(n, sizeof *ptrs);
-        kz__link **srcs = kz_xcalloc(n, sizeof *srcs);
         kz__held **hs = kz_xcalloc(n, sizeof *hs);
         size_t k = 0;
         for (kz__held *h = list; h; h = h->next) {
@@ -389,7 +388,6 @@ static void hold_retry(kz_gossip *g)
         }
         free(res);
         free(hs);
-        free(srcs);
         free(ptrs);
         free(recs);
     }

@@ -233,5 +233,7 @@ int kz__recon_on_msg(kz__link *l, const kz_wire_msg *m);
 /* Abandon sessions that stalled; called by the tick. */
 void kz__recon_tick(kz__link *l, uint64_t now);
 void kz__recon_free(kz__link *l);
+/* Is a session (ours or the peer's) in progress on l? */
+bool kz__recon_running(const kz__link *l);
 
 #endif

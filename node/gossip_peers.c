@@ -364,6 +364,7 @@ int kz_gossip_peer_remove(kz_node *n, const uint8_t node_id[KZ_KEY_BYTES], char 
         return 0;
     p->listed = false;
     p->st.addr[0] = '\0';
+    p->st.last_contact_ms = 0; /* off the list unless it links again */
     p->dirty = false;
     if (p->dialing)
         kz__link_drop(p->dialing, 0, "removed by the operator");
@@ -427,7 +428,7 @@ static void info_fill(kz_gossip_peer_info *in, const kz__peer *p, uint64_t now)
         in->state = "connected";
         in->inbound = !p->link->initiator;
         in->connected_since_ms = p->link->open_ms;
-        in->sync_running = p->link->recon != NULL;
+        in->sync_running = kz__recon_running(p->link);
         snprintf(in->remote, sizeof in->remote, "%s", p->link->remote);
     } else if (p->dialing) {
         in->state = "connecting";

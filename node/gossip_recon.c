@@ -462,3 +462,9 @@ void kz__recon_tick(kz__link *l, uint64_t now)
         }
     }
 }
+
+bool kz__recon_running(const kz__link *l)
+{
+    const kz__rlink *rl = l->recon;
+    return rl && (rl->s[0].r || rl->s[1].r);
+}

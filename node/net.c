@@ -140,7 +140,7 @@ static int link_write(kz__link *l, kz__wreq *w)
     l->refs++;
     l->wq_bytes += w->len;
     l->bytes_out += w->len;
-    if (l->peer) {
+    if (l->peer && l->state == KZ__L_OPEN) {
         l->peer->st.bytes_out += w->len;
         l->peer->dirty = true;
     }
@@ -422,6 +422,9 @@ static void link_open(kz__link *l)
     p->last_error[0] = '\0';
     uint64_t now = kz_now_ms();
     p->st.last_contact_ms = now;
+    /* Bytes are counted per peer from here on; add the handshake's. */
+    p->st.bytes_in += l->bytes_in;
+    p->st.bytes_out += l->bytes_out;
     p->dirty = true;
     l->state = KZ__L_OPEN;
     l->open_ms = now;
@@ -613,7 +616,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     l->last_rx_ms = kz_now_ms();
     l->bytes_in += (uint64_t)nread;
-    if (l->peer) {
+    if (l->peer && l->state == KZ__L_OPEN) {
         l->peer->st.bytes_in += (uint64_t)nread;
         l->peer->dirty = true;
     }
