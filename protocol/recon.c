@@ -24,7 +24,11 @@ static int fail(kz_recon *r, int rc)
 
 int kz__recon_item(kz_recon *r, size_t i, kz_recon_item *it)
 {
-    return r->st.ops->item_at(r->st.ctx, i, it);
+    int rc = r->st.ops->item_at(r->st.ctx, i, it);
+    /* The reserved timestamp cannot be a bound: a store must not hold it. */
+    if (rc == 0 && it->created_ms == KZ_RECON_TS_INF)
+        rc = KZ_ESTORE;
+    return rc;
 }
 
 int kz__recon_lower(kz_recon *r, const kz__recon_bound *b, size_t *idx)

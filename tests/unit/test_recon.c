@@ -3,6 +3,7 @@
 #include "kz_test.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1071,6 +1072,119 @@ static void test_peer_overlapping_carried_over_range(void **state)
     kz_recon_vec_free(b);
 }
 
+/* A storage that fails (or returns the reserved timestamp) from some index on. */
+typedef struct {
+    kz_recon_storage inner;
+    size_t bad_from;
+    bool reserved_ts;
+} bad_store;
+
+static int bad_size(void *ctx, size_t *n)
+{
+    bad_store *b = ctx;
+    return b->inner.ops->size(b->inner.ctx, n);
+}
+
+static int bad_item_at(void *ctx, size_t i, kz_recon_item *out)
+{
+    bad_store *b = ctx;
+    if (i >= b->bad_from && !b->reserved_ts)
+        return KZ_ESTORE;
+    int rc = b->inner.ops->item_at(b->inner.ctx, i, out);
+    if (rc == 0 && i >= b->bad_from)
+        out->created_ms = KZ_RECON_TS_INF;
+    return rc;
+}
+
+static int bad_lower_bound(void *ctx, uint64_t ts, const uint8_t id[32], size_t *index)
+{
+    bad_store *b = ctx;
+    return b->inner.ops->lower_bound(b->inner.ctx, ts, id, index);
+}
+
+static const kz_recon_storage_ops bad_ops = {
+    .size = bad_size, .item_at = bad_item_at, .lower_bound = bad_lower_bound, .sum = NULL};
+
+static void test_storage_errors_end_the_session(void **state)
+{
+    (void)state;
+    kz_recon_vec *a = kz_recon_vec_create(), *b = kz_recon_vec_create();
+    make_sets(24, 2000, 30, 30, 1000, 1000000, a, b);
+    kz_recon_vec_seal(a);
+    kz_recon_vec_seal(b);
+    for (int reserved = 0; reserved <= 1; reserved++) {
+        bad_store bs = {.bad_from = 1000, .reserved_ts = reserved};
+        kz_recon_vec_storage(b, &bs.inner);
+        kz_recon_storage sa, sb = {&bad_ops, &bs};
+        kz_recon_vec_storage(a, &sa);
+        side s = {0};
+        kz_recon *ri, *rr;
+        kz_recon_buf m1, m2;
+        kz_recon_buf_init(&m1, KZ_RECON_MSG_MAX);
+        kz_recon_buf_init(&m2, KZ_RECON_MSG_MAX);
+        bool done;
+        assert_int_equal(kz_recon_create(&ri, &sa, KZ_RECON_INITIATOR, 0, collect_cb, &s), 0);
+        assert_int_equal(kz_recon_create(&rr, &sb, KZ_RECON_RESPONDER, 0, collect_cb, &s), 0);
+        assert_int_equal(kz_recon_initiate(ri, &m1), 0);
+        /* Answering the opening sketch reads every item. */
+        assert_int_equal(kz_recon_step(rr, m1.data, m1.len, &m2, &done), KZ_ESTORE);
+        assert_int_equal(m2.len, 0);
+        assert_int_equal(kz_recon_step(rr, m1.data, m1.len, &m2, &done), KZ_ESTORE);
+        kz_recon_free(ri);
+        kz_recon_free(rr);
+        kz_recon_buf_close(&m1);
+        kz_recon_buf_close(&m2);
+        side_free(&s);
+    }
+    kz_recon_vec_free(a);
+    kz_recon_vec_free(b);
+}
+
+static void test_storage_without_sum_works(void **state)
+{
+    (void)state;
+    /* The reconciler iterates items itself when the storage has no sum(). */
+    kz_recon_vec *a = kz_recon_vec_create(), *b = kz_recon_vec_create();
+    make_sets(25, 3000, 40, 25, 1000, 1000000, a, b);
+    kz_recon_vec_seal(a);
+    kz_recon_vec_seal(b);
+    bad_store bs = {.bad_from = SIZE_MAX};
+    kz_recon_vec_storage(b, &bs.inner);
+    kz_recon_storage sa, sb = {&bad_ops, &bs};
+    kz_recon_vec_storage(a, &sa);
+    side s1 = {0}, s2 = {0};
+    kz_recon *ri, *rr;
+    kz_recon_buf m1, m2;
+    kz_recon_buf_init(&m1, KZ_RECON_MSG_MAX);
+    kz_recon_buf_init(&m2, KZ_RECON_MSG_MAX);
+    assert_int_equal(kz_recon_create(&ri, &sa, KZ_RECON_INITIATOR, 0, collect_cb, &s1), 0);
+    assert_int_equal(kz_recon_create(&rr, &sb, KZ_RECON_RESPONDER, 0, collect_cb, &s2), 0);
+    assert_int_equal(kz_recon_initiate(ri, &m1), 0);
+    kz_recon_buf *msg = &m1, *reply = &m2;
+    kz_recon *to = rr;
+    bool done = false;
+    for (int k = 0; k < 100 && msg->len > 0; k++) {
+        assert_int_equal(kz_recon_step(to, msg->data, msg->len, reply, &done), 0);
+        kz_recon_buf *t = msg;
+        msg = reply;
+        reply = t;
+        to = to == ri ? rr : ri;
+    }
+    assert_true(done);
+    assert_int_equal(s1.have.n, 40);
+    assert_int_equal(s1.need.n, 25);
+    assert_int_equal(s2.have.n, 25);
+    assert_int_equal(s2.need.n, 40);
+    kz_recon_free(ri);
+    kz_recon_free(rr);
+    kz_recon_buf_close(&m1);
+    kz_recon_buf_close(&m2);
+    side_free(&s1);
+    side_free(&s2);
+    kz_recon_vec_free(a);
+    kz_recon_vec_free(b);
+}
+
 static int failing_cb(void *ud, kz_recon_dir dir, const uint8_t id[32])
 {
     (void)ud;
@@ -1150,6 +1264,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_truncated_and_corrupted_messages),
     cmocka_unit_test(test_peer_overlapping_carried_over_range),
     cmocka_unit_test(test_callback_error_fails_step),
+    cmocka_unit_test(test_storage_errors_end_the_session),
+    cmocka_unit_test(test_storage_without_sum_works),
 };
 
 KZ_TEST_MAIN(tests)
