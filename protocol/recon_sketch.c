@@ -38,13 +38,20 @@ static void positions(const uint8_t sid[8], size_t ncells, size_t pos[3])
         pos[j] = j * p + ((size_t)sid[2 * j] | (size_t)sid[2 * j + 1] << 8) % p;
 }
 
+/* XOR of byte strings is independent of byte order, so whole words may be
+ * used for the keysum; the checksum is stored little-endian. */
 static void cell_toggle(uint8_t *c, int sign, const uint8_t sid[8], uint32_t chk)
 {
+    uint64_t k, s;
     c[0] = (uint8_t)(c[0] + sign);
-    for (int i = 0; i < 8; i++)
-        c[1 + i] ^= sid[i];
-    for (int i = 0; i < 4; i++)
-        c[9 + i] ^= (uint8_t)(chk >> (8 * i));
+    memcpy(&k, c + 1, 8);
+    memcpy(&s, sid, 8);
+    k ^= s;
+    memcpy(c + 1, &k, 8);
+    c[9] ^= (uint8_t)chk;
+    c[10] ^= (uint8_t)(chk >> 8);
+    c[11] ^= (uint8_t)(chk >> 16);
+    c[12] ^= (uint8_t)(chk >> 24);
 }
 
 void kz__recon_sketch_add(uint8_t *cells, size_t ncells, const uint8_t sid[KZ_RECON_SHORT_BYTES])
