@@ -201,11 +201,16 @@ static int pending_commit(kz_recon *r)
  * as far as the budget allows; what does not fit is carried over. */
 /* How many of the peer's fingerprints in m differ from ours: the density
  * of differences at this depth, which decides sketch or split. */
-static int measure_misses(kz_recon *r, const kz__recon_msg *m)
+static int measure_misses(kz_recon *r, const uint8_t *in, size_t in_len, bool opening)
 {
     size_t nfp = 0, nmiss = 0;
-    for (size_t k = 0; k < m->n; k++) {
-        const kz__recon_range *w = &m->ranges[k];
+    kz__recon_reader rd;
+    kz__recon_msg m;
+    kz__recon_range range;
+    const kz__recon_range *w = &range;
+    int more = kz__recon_reader_init(&rd, in, in_len, opening, &m);
+    while (more == 0 && (more = kz__recon_reader_next(&rd, &range)) == 1) {
+        more = 0;
         if (w->mode != KZ__RECON_FP)
             continue;
         size_t ilo, ihi;
@@ -224,6 +229,8 @@ static int measure_misses(kz_recon *r, const kz__recon_msg *m)
         nfp++;
         nmiss += acc.count != w->count || memcmp(fp, w->fp, sizeof fp) != 0;
     }
+    if (more < 0)
+        return more;
     if (nfp) {
         r->fp_seen = nfp;
         r->fp_missed = nmiss;
@@ -231,23 +238,35 @@ static int measure_misses(kz_recon *r, const kz__recon_msg *m)
     return 0;
 }
 
-static int answer_all(kz_recon *r, const kz__recon_msg *m)
+static int answer_all(kz_recon *r, const uint8_t *in, size_t in_len, bool opening)
 {
-    size_t i = 0, j = 0;
-    int rc0 = measure_misses(r, m);
+    size_t i = 0;
+    int rc0 = measure_misses(r, in, in_len, opening);
     if (rc0)
         return rc0;
+    /* The message was checked whole before: reading it again cannot fail. */
+    kz__recon_reader rd;
+    kz__recon_msg m;
+    kz__recon_range next;
+    int have_next = kz__recon_reader_init(&rd, in, in_len, opening, &m);
+    if (have_next == 0)
+        have_next = kz__recon_reader_next(&rd, &next);
+    if (have_next < 0)
+        return have_next;
     kz__recon_bound last;
     kz__recon_bound_min(&last);
     out_reset(r, HDR_PLAIN);
     r->nnpl = 0;
-    while (i < r->npend || j < m->n) {
-        const kz__recon_range *w;
-        if (j >= m->n ||
-            (i < r->npend && kz__recon_bound_cmp(&r->pend[i].lo, &m->ranges[j].lo) < 0))
+    while (i < r->npend || have_next) {
+        kz__recon_range cur;
+        const kz__recon_range *w = &cur;
+        if (!have_next || (i < r->npend && kz__recon_bound_cmp(&r->pend[i].lo, &next.lo) < 0)) {
             w = &r->pend[i++];
-        else
-            w = &m->ranges[j++];
+        } else {
+            cur = next;
+            if ((have_next = kz__recon_reader_next(&rd, &next)) < 0)
+                return have_next;
+        }
         /* The peer may only speak about ranges it owns right now. */
         if (kz__recon_bound_cmp(&w->lo, &last) < 0)
             return KZ_EPROTO;
@@ -405,7 +424,7 @@ int kz_recon_step(kz_recon *r, const uint8_t *in, size_t in_len, kz_recon_buf *o
     if (in_len > (opening ? KZ_RECON_MSG_MAX : r->limit))
         return fail(r, KZ_EPROTO);
     kz__recon_msg m;
-    int rc = kz__recon_msg_decode(in, in_len, opening, &m);
+    int rc = kz__recon_msg_check(in, in_len, opening, &m);
     if (rc)
         return fail(r, rc);
     r->stats.msgs_recv++;
@@ -416,7 +435,7 @@ int kz_recon_step(kz_recon *r, const uint8_t *in, size_t in_len, kz_recon_buf *o
         if ((rc = session_start(r)) != 0)
             goto out;
     }
-    if ((rc = answer_all(r, &m)) != 0)
+    if ((rc = answer_all(r, in, in_len, opening)) != 0)
         goto out;
     if (m.nall == 0 && r->nout == 0) {
         /* The peer is idle and so are we. If our last message was not the
@@ -429,7 +448,6 @@ int kz_recon_step(kz_recon *r, const uint8_t *in, size_t in_len, kz_recon_buf *o
         rc = send_reply(r, NULL, out);
     }
 out:
-    kz__recon_msg_close(&m);
     if (rc) {
         out->len = 0;
         return fail(r, rc);

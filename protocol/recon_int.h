@@ -43,10 +43,21 @@ typedef struct kz__recon_msg {
     bool opening;
     uint8_t salt[KZ_RECON_SALT_BYTES];
     uint64_t limit;
-    size_t nall;               /* ranges on the wire, skips included */
-    kz__recon_range *ranges;   /* non-skip ranges in order; malloc'd */
-    size_t n;
+    size_t nall; /* ranges on the wire, skips included */
 } kz__recon_msg;
+
+/* A streaming decoder: nothing is allocated, ranges point into the bytes.
+ * init reads the header into m (pass opening=true for the initiator's first
+ * message); next returns 1 with the next non-skip range, 0 at the end of a
+ * valid message, or an error. check runs a whole message through both, so
+ * that a message is known valid before any of it is acted on. */
+typedef struct kz__recon_reader {
+    const uint8_t *p;
+    size_t n;
+    uint64_t left;
+    kz__recon_bound prev;
+    int prev_mode;
+} kz__recon_reader;
 
 int kz__recon_bound_cmp(const kz__recon_bound *a, const kz__recon_bound *b);
 void kz__recon_bound_min(kz__recon_bound *b);
@@ -54,10 +65,10 @@ void kz__recon_bound_inf(kz__recon_bound *b);
 /* Encoded size of a range following a bound at prev_ts; mode SKIP allowed. */
 size_t kz__recon_range_size(uint64_t prev_ts, const kz__recon_range *r);
 size_t kz__recon_uint_size(uint64_t v);
-/* Decodes a whole message from [p, p+n); the ranges point into p. Pass
- * opening=true for the initiator's first message. On error nothing is kept. */
-int kz__recon_msg_decode(const uint8_t *p, size_t n, bool opening, kz__recon_msg *m) KZ_WARN_UNUSED;
-void kz__recon_msg_close(kz__recon_msg *m);
+int kz__recon_reader_init(kz__recon_reader *rd, const uint8_t *p, size_t n, bool opening,
+                          kz__recon_msg *m) KZ_WARN_UNUSED;
+int kz__recon_reader_next(kz__recon_reader *rd, kz__recon_range *r) KZ_WARN_UNUSED;
+int kz__recon_msg_check(const uint8_t *p, size_t n, bool opening, kz__recon_msg *m) KZ_WARN_UNUSED;
 /* Encodes ranges (non-skip, ascending, disjoint) into out (reset first),
  * inserting skip ranges for the gaps. open: header of an opening or NULL. */
 int kz__recon_msg_encode(kz_recon_buf *out, const kz__recon_msg *open, const kz__recon_range *rs,

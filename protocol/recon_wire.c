@@ -301,14 +301,6 @@ static int cur_array(cursor *c, uint64_t *count)
     return *count < min ? KZ_EDECODE : 0;
 }
 
-void kz__recon_msg_close(kz__recon_msg *m)
-{
-    free(m->ranges);
-    m->ranges = NULL;
-    m->n = 0;
-    m->nall = 0;
-}
-
 static int decode_bound(cursor *c, const kz__recon_bound *prev, kz__recon_bound *b)
 {
     uint64_t enc;
@@ -398,16 +390,17 @@ static int decode_payload(cursor *c, kz__recon_range *r)
     }
 }
 
-int kz__recon_msg_decode(const uint8_t *p, size_t n, bool opening, kz__recon_msg *m)
+int kz__recon_reader_init(kz__recon_reader *rd, const uint8_t *p, size_t n, bool opening,
+                          kz__recon_msg *m)
 {
-    static const uint64_t nelem[] = {3, 5, 4, 5, 4, 5, 5};
     cursor c = {p, n};
-    uint64_t count, k, mode;
+    uint64_t count;
     const uint8_t *salt;
     size_t saltlen;
     int rc;
 
     memset(m, 0, sizeof *m);
+    memset(rd, 0, sizeof *rd);
     if (n < 1)
         return KZ_EDECODE;
     if (p[0] != KZ_RECON_VERSION)
@@ -426,67 +419,66 @@ int kz__recon_msg_decode(const uint8_t *p, size_t n, bool opening, kz__recon_msg
     }
     if ((rc = cur_array(&c, &count)) != 0)
         return rc;
-    /* The smallest range takes 5 bytes: reject impossible counts before
-     * allocating anything for them. */
+    /* The smallest range takes 5 bytes. */
     if (count > c.n / 5)
         return KZ_EDECODE;
-    if (count) {
-        m->ranges = malloc((size_t)count * sizeof *m->ranges);
-        if (!m->ranges)
-            return KZ_ENOMEM;
-    }
     m->nall = (size_t)count;
+    rd->p = c.p;
+    rd->n = c.n;
+    rd->left = count;
+    kz__recon_bound_min(&rd->prev);
+    rd->prev_mode = -1;
+    return 0;
+}
 
-    kz__recon_bound prev;
-    kz__recon_bound_min(&prev);
-    int prev_mode = -1;
-    for (uint64_t i = 0; i < count; i++) {
+int kz__recon_reader_next(kz__recon_reader *rd, kz__recon_range *out)
+{
+    static const uint64_t nelem[] = {3, 5, 4, 5, 4, 5, 5};
+    cursor c = {rd->p, rd->n};
+    uint64_t k, mode;
+    int rc;
+
+    while (rd->left > 0) {
         kz__recon_range r;
         memset(&r, 0, sizeof r);
-        if (prev.ts == KZ_RECON_TS_INF) {
-            rc = KZ_EPROTO; /* nothing can follow the end of the key space */
-            goto fail;
-        }
+        /* nothing can follow the end of the key space */
+        if (rd->prev.ts == KZ_RECON_TS_INF)
+            return KZ_EPROTO;
         if ((rc = cur_array(&c, &k)) != 0)
-            goto fail;
-        if (k < 3 || k > 5) {
-            rc = KZ_EPROTO;
-            goto fail;
-        }
-        r.lo = prev;
-        if ((rc = decode_bound(&c, &prev, &r.hi)) != 0 || (rc = cur_uint(&c, &mode)) != 0)
-            goto fail;
-        if (mode > KZ__RECON_MODE_MAX || nelem[mode] != k) {
-            rc = KZ_EPROTO;
-            goto fail;
-        }
+            return rc;
+        if (k < 3 || k > 5)
+            return KZ_EPROTO;
+        r.lo = rd->prev;
+        if ((rc = decode_bound(&c, &rd->prev, &r.hi)) != 0 || (rc = cur_uint(&c, &mode)) != 0)
+            return rc;
+        if (mode > KZ__RECON_MODE_MAX || nelem[mode] != k)
+            return KZ_EPROTO;
         r.mode = (uint8_t)mode;
         if ((rc = decode_payload(&c, &r)) != 0)
-            goto fail;
-        if (r.mode == KZ__RECON_SKIP) {
-            /* Canonical messages merge neighbouring skips. */
-            if (prev_mode == KZ__RECON_SKIP) {
-                rc = KZ_EPROTO;
-                goto fail;
-            }
-        } else {
-            m->ranges[m->n++] = r;
+            return rc;
+        /* Canonical messages merge neighbouring skips and leave out a
+         * trailing one. */
+        if (r.mode == KZ__RECON_SKIP && (rd->prev_mode == KZ__RECON_SKIP || rd->left == 1))
+            return KZ_EPROTO;
+        rd->prev_mode = r.mode;
+        rd->prev = r.hi;
+        rd->left--;
+        rd->p = c.p;
+        rd->n = c.n;
+        if (r.mode != KZ__RECON_SKIP) {
+            *out = r;
+            return 1;
         }
-        prev_mode = r.mode;
-        prev = r.hi;
     }
-    /* ... and leave out a trailing skip. */
-    if (prev_mode == KZ__RECON_SKIP) {
-        rc = KZ_EPROTO;
-        goto fail;
-    }
-    if (c.n != 0) {
-        rc = KZ_EDECODE;
-        goto fail;
-    }
-    return 0;
+    return c.n != 0 ? KZ_EDECODE : 0;
+}
 
-fail:
-    kz__recon_msg_close(m);
+int kz__recon_msg_check(const uint8_t *p, size_t n, bool opening, kz__recon_msg *m)
+{
+    kz__recon_reader rd;
+    kz__recon_range r;
+    int rc = kz__recon_reader_init(&rd, p, n, opening, m);
+    while (rc == 0 && (rc = kz__recon_reader_next(&rd, &r)) == 1)
+        rc = 0;
     return rc;
 }
