@@ -9,9 +9,10 @@
  * Traffic grows with the number of differences, not with the set size. The
  * design follows negentropy (Doug Hoyte) and Aljoscha Meyer's range-based
  * reconciliation, with kizuna's own wire format (canonical msgpack), salted
- * 8-byte fingerprints, 8-byte short ids at the leaves, and a frame-size budget
- * that carries unanswered ranges over to the next round instead of dropping
- * them. docs/reconciliation.md gives every byte.
+ * 8-byte fingerprints, 8-byte short ids at the leaves, small invertible Bloom
+ * lookup tables ("sketches") for ranges with few differences, and a
+ * frame-size budget that carries unanswered ranges over to the next round
+ * instead of dropping them. docs/reconciliation.md gives every byte.
  *
  * Pure code: no I/O. Items are read through kz_recon_storage, a small vtable
  * that kz_recon_vec (sorted in-memory array) implements here and that the
@@ -41,17 +42,14 @@
 #define KZ_RECON_FRAME_DEFAULT (256u * 1024u)
 #define KZ_RECON_TS_INF UINT64_MAX  /* created_ms value reserved for "no upper bound" */
 
-/* Tuning (part of the protocol only through the decoder limits below). */
-#ifndef KZ_RECON_LEAF
-#define KZ_RECON_LEAF 24            /* both sides <= this many items: list short ids */
-#endif
+/* Decoder limits (part of the protocol). */
 #define KZ_RECON_IDLIST_MAX 64      /* most entries in one short-id list / diff */
 #define KZ_RECON_CELL_BYTES 13      /* one sketch cell: count, keysum, checksum */
 #define KZ_RECON_SKETCH_CELLS_MAX 96 /* most cells in one sketch (a multiple of 3) */
 #define KZ_RECON_WANT_MAX 96        /* most ids / short ids in one WANT range */
-#ifndef KZ_RECON_BUCKETS
+/* Tuning (free to change without breaking the protocol). */
+#define KZ_RECON_LEAF 24            /* both sides <= this many items: list short ids */
 #define KZ_RECON_BUCKETS 16         /* most sub-ranges one range is split into */
-#endif
 
 /* ---- Bounded byte buffer ---------------------------------------------------
  * Owns data (kz_xrealloc'd). Never grows past max: appends that would return
