@@ -224,6 +224,44 @@ static void make_sets(uint64_t seed, size_t n, size_t na, size_t nb, uint64_t t0
     }
 }
 
+/* Two reconcilers, initiator over a and responder over b (or over *sb when
+ * given), the opening already in m1. */
+typedef struct {
+    kz_recon_storage sa, sb;
+    kz_recon *ri, *rr;
+    kz_recon_buf m1, m2;
+    side s1, s2;
+} pair;
+
+static void pair_open(pair *p, kz_recon_vec *a, kz_recon_vec *b, const kz_recon_storage *sb,
+                      size_t limit, kz_recon_id_cb cb)
+{
+    memset(p, 0, sizeof *p);
+    kz_recon_vec_seal(a);
+    kz_recon_vec_seal(b);
+    kz_recon_vec_storage(a, &p->sa);
+    if (sb)
+        p->sb = *sb;
+    else
+        kz_recon_vec_storage(b, &p->sb);
+    cb = cb ? cb : collect_cb;
+    assert_int_equal(kz_recon_create(&p->ri, &p->sa, KZ_RECON_INITIATOR, limit, cb, &p->s1), 0);
+    assert_int_equal(kz_recon_create(&p->rr, &p->sb, KZ_RECON_RESPONDER, limit, cb, &p->s2), 0);
+    kz_recon_buf_init(&p->m1, KZ_RECON_MSG_MAX);
+    kz_recon_buf_init(&p->m2, KZ_RECON_MSG_MAX);
+    assert_int_equal(kz_recon_initiate(p->ri, &p->m1), 0);
+}
+
+static void pair_close(pair *p)
+{
+    kz_recon_free(p->ri);
+    kz_recon_free(p->rr);
+    kz_recon_buf_close(&p->m1);
+    kz_recon_buf_close(&p->m2);
+    side_free(&p->s1);
+    side_free(&p->s2);
+}
+
 /* ---- Storage ----------------------------------------------------------------- */
 
 static void test_vec_sorts_and_dedups(void **state)
@@ -974,47 +1012,34 @@ static void test_truncated_and_corrupted_messages(void **state)
     (void)state;
     kz_recon_vec *a = kz_recon_vec_create(), *b = kz_recon_vec_create();
     make_sets(21, 3000, 30, 30, 1000, 1000000, a, b);
-    kz_recon_vec_seal(a);
-    kz_recon_vec_seal(b);
-    kz_recon_storage sa, sb;
-    kz_recon_vec_storage(a, &sa);
-    kz_recon_vec_storage(b, &sb);
-    side s = {0};
-    kz_recon *ri, *rr;
-    kz_recon_buf open, reply;
-    kz_recon_buf_init(&open, KZ_RECON_MSG_MAX);
-    kz_recon_buf_init(&reply, KZ_RECON_MSG_MAX);
+    pair p;
+    pair_open(&p, a, b, NULL, 0, NULL);
+    const kz_recon_buf *open = &p.m1;
     bool done;
-    assert_int_equal(kz_recon_create(&ri, &sa, KZ_RECON_INITIATOR, 0, collect_cb, &s), 0);
-    assert_int_equal(kz_recon_initiate(ri, &open), 0);
-    assert_int_equal(kz_recon_create(&rr, &sb, KZ_RECON_RESPONDER, 0, collect_cb, &s), 0);
-    assert_int_equal(kz_recon_step(rr, open.data, open.len, &reply, &done), 0);
-    kz_recon_free(rr);
-    assert_true(reply.len > 2);
+    assert_int_equal(kz_recon_step(p.rr, open->data, open->len, &p.m2, &done), 0);
+    assert_true(p.m2.len > 2);
 
     uint64_t seed = 99;
-    for (size_t cut = 0; cut < open.len; cut++) {
-        assert_int_equal(kz_recon_create(&rr, &sb, KZ_RECON_RESPONDER, 0, collect_cb, &s), 0);
-        int rc = kz_recon_step(rr, open.data, cut, &reply, &done);
+    kz_recon *rr;
+    for (size_t cut = 0; cut < open->len; cut++) {
+        assert_int_equal(kz_recon_create(&rr, &p.sb, KZ_RECON_RESPONDER, 0, collect_cb, &p.s2), 0);
+        int rc = kz_recon_step(rr, open->data, cut, &p.m2, &done);
         assert_true(rc == KZ_EDECODE || rc == KZ_EPROTO);
         kz_recon_free(rr);
     }
-    uint8_t *copy = malloc(open.len);
+    uint8_t *copy = malloc(open->len);
     assert_non_null(copy);
     for (int k = 0; k < 500; k++) {
-        memcpy(copy, open.data, open.len);
-        copy[rng_next(&seed) % open.len] ^= (uint8_t)(1u << (rng_next(&seed) % 8));
-        assert_int_equal(kz_recon_create(&rr, &sb, KZ_RECON_RESPONDER, 0, collect_cb, &s), 0);
-        int rc = kz_recon_step(rr, copy, open.len, &reply, &done);
+        memcpy(copy, open->data, open->len);
+        copy[rng_next(&seed) % open->len] ^= (uint8_t)(1u << (rng_next(&seed) % 8));
+        assert_int_equal(kz_recon_create(&rr, &p.sb, KZ_RECON_RESPONDER, 0, collect_cb, &p.s2), 0);
+        int rc = kz_recon_step(rr, copy, open->len, &p.m2, &done);
         assert_true(rc == 0 || rc == KZ_EDECODE || rc == KZ_EPROTO);
-        assert_true(reply.len <= KZ_RECON_FRAME_DEFAULT);
+        assert_true(p.m2.len <= KZ_RECON_FRAME_DEFAULT);
         kz_recon_free(rr);
     }
     free(copy);
-    kz_recon_free(ri);
-    kz_recon_buf_close(&open);
-    kz_recon_buf_close(&reply);
-    side_free(&s);
+    pair_close(&p);
     kz_recon_vec_free(a);
     kz_recon_vec_free(b);
 }
@@ -1028,46 +1053,28 @@ static void test_peer_overlapping_carried_over_range(void **state)
      * message again: its ranges overlap what that side now holds. */
     kz_recon_vec *a = kz_recon_vec_create(), *b = kz_recon_vec_create();
     make_sets(22, 100000, 4000, 4000, 1000, 1000000000, a, b);
-    kz_recon_vec_seal(a);
-    kz_recon_vec_seal(b);
-    kz_recon_storage sa, sb;
-    kz_recon_vec_storage(a, &sa);
-    kz_recon_vec_storage(b, &sb);
-    side s = {0};
-    kz_recon *ri, *rr;
-    kz_recon_buf m1, m2;
-    kz_recon_buf_init(&m1, KZ_RECON_MSG_MAX);
-    kz_recon_buf_init(&m2, KZ_RECON_MSG_MAX);
+    pair p;
+    pair_open(&p, a, b, NULL, KZ_RECON_FRAME_MIN, NULL);
+    kz_recon_buf *msg = &p.m1, *reply = &p.m2, again;
+    kz_recon_buf_init(&again, KZ_RECON_MSG_MAX);
+    kz_recon *to = p.rr;
     bool done, replayed = false;
-    assert_int_equal(kz_recon_create(&ri, &sa, KZ_RECON_INITIATOR, KZ_RECON_FRAME_MIN, collect_cb, &s),
-                     0);
-    assert_int_equal(kz_recon_create(&rr, &sb, KZ_RECON_RESPONDER, KZ_RECON_FRAME_MIN, collect_cb, &s),
-                     0);
-    assert_int_equal(kz_recon_initiate(ri, &m1), 0);
-    kz_recon_buf *msg = &m1, *reply = &m2;
-    kz_recon *to = rr;
     for (int k = 0; k < 200 && msg->len > 0 && !replayed; k++) {
         assert_int_equal(kz_recon_step(to, msg->data, msg->len, reply, &done), 0);
         kz_recon_stats st;
         kz_recon_stats_get(to, &st);
         if (st.pending > 0 && k > 0) {
-            kz_recon_buf again;
-            kz_recon_buf_init(&again, KZ_RECON_MSG_MAX);
             assert_int_equal(kz_recon_step(to, msg->data, msg->len, &again, &done), KZ_EPROTO);
-            kz_recon_buf_close(&again);
             replayed = true;
         }
         kz_recon_buf *t = msg;
         msg = reply;
         reply = t;
-        to = to == ri ? rr : ri;
+        to = to == p.ri ? p.rr : p.ri;
     }
     assert_true(replayed);
-    kz_recon_free(ri);
-    kz_recon_free(rr);
-    kz_recon_buf_close(&m1);
-    kz_recon_buf_close(&m2);
-    side_free(&s);
+    kz_recon_buf_close(&again);
+    pair_close(&p);
     kz_recon_vec_free(a);
     kz_recon_vec_free(b);
 }
@@ -1110,31 +1117,19 @@ static void test_storage_errors_end_the_session(void **state)
     (void)state;
     kz_recon_vec *a = kz_recon_vec_create(), *b = kz_recon_vec_create();
     make_sets(24, 2000, 30, 30, 1000, 1000000, a, b);
-    kz_recon_vec_seal(a);
     kz_recon_vec_seal(b);
     for (int reserved = 0; reserved <= 1; reserved++) {
         bad_store bs = {.bad_from = 1000, .reserved_ts = reserved};
         kz_recon_vec_storage(b, &bs.inner);
-        kz_recon_storage sa, sb = {&bad_ops, &bs};
-        kz_recon_vec_storage(a, &sa);
-        side s = {0};
-        kz_recon *ri, *rr;
-        kz_recon_buf m1, m2;
-        kz_recon_buf_init(&m1, KZ_RECON_MSG_MAX);
-        kz_recon_buf_init(&m2, KZ_RECON_MSG_MAX);
+        kz_recon_storage sb = {&bad_ops, &bs};
+        pair p;
         bool done;
-        assert_int_equal(kz_recon_create(&ri, &sa, KZ_RECON_INITIATOR, 0, collect_cb, &s), 0);
-        assert_int_equal(kz_recon_create(&rr, &sb, KZ_RECON_RESPONDER, 0, collect_cb, &s), 0);
-        assert_int_equal(kz_recon_initiate(ri, &m1), 0);
+        pair_open(&p, a, b, &sb, 0, NULL);
         /* Answering the opening sketch reads every item. */
-        assert_int_equal(kz_recon_step(rr, m1.data, m1.len, &m2, &done), KZ_ESTORE);
-        assert_int_equal(m2.len, 0);
-        assert_int_equal(kz_recon_step(rr, m1.data, m1.len, &m2, &done), KZ_ESTORE);
-        kz_recon_free(ri);
-        kz_recon_free(rr);
-        kz_recon_buf_close(&m1);
-        kz_recon_buf_close(&m2);
-        side_free(&s);
+        assert_int_equal(kz_recon_step(p.rr, p.m1.data, p.m1.len, &p.m2, &done), KZ_ESTORE);
+        assert_int_equal(p.m2.len, 0);
+        assert_int_equal(kz_recon_step(p.rr, p.m1.data, p.m1.len, &p.m2, &done), KZ_ESTORE);
+        pair_close(&p);
     }
     kz_recon_vec_free(a);
     kz_recon_vec_free(b);
@@ -1146,41 +1141,28 @@ static void test_storage_without_sum_works(void **state)
     /* The reconciler iterates items itself when the storage has no sum(). */
     kz_recon_vec *a = kz_recon_vec_create(), *b = kz_recon_vec_create();
     make_sets(25, 3000, 40, 25, 1000, 1000000, a, b);
-    kz_recon_vec_seal(a);
     kz_recon_vec_seal(b);
     bad_store bs = {.bad_from = SIZE_MAX};
     kz_recon_vec_storage(b, &bs.inner);
-    kz_recon_storage sa, sb = {&bad_ops, &bs};
-    kz_recon_vec_storage(a, &sa);
-    side s1 = {0}, s2 = {0};
-    kz_recon *ri, *rr;
-    kz_recon_buf m1, m2;
-    kz_recon_buf_init(&m1, KZ_RECON_MSG_MAX);
-    kz_recon_buf_init(&m2, KZ_RECON_MSG_MAX);
-    assert_int_equal(kz_recon_create(&ri, &sa, KZ_RECON_INITIATOR, 0, collect_cb, &s1), 0);
-    assert_int_equal(kz_recon_create(&rr, &sb, KZ_RECON_RESPONDER, 0, collect_cb, &s2), 0);
-    assert_int_equal(kz_recon_initiate(ri, &m1), 0);
-    kz_recon_buf *msg = &m1, *reply = &m2;
-    kz_recon *to = rr;
+    kz_recon_storage sb = {&bad_ops, &bs};
+    pair p;
+    pair_open(&p, a, b, &sb, 0, NULL);
+    kz_recon_buf *msg = &p.m1, *reply = &p.m2;
+    kz_recon *to = p.rr;
     bool done = false;
     for (int k = 0; k < 100 && msg->len > 0; k++) {
         assert_int_equal(kz_recon_step(to, msg->data, msg->len, reply, &done), 0);
         kz_recon_buf *t = msg;
         msg = reply;
         reply = t;
-        to = to == ri ? rr : ri;
+        to = to == p.ri ? p.rr : p.ri;
     }
     assert_true(done);
-    assert_int_equal(s1.have.n, 40);
-    assert_int_equal(s1.need.n, 25);
-    assert_int_equal(s2.have.n, 25);
-    assert_int_equal(s2.need.n, 40);
-    kz_recon_free(ri);
-    kz_recon_free(rr);
-    kz_recon_buf_close(&m1);
-    kz_recon_buf_close(&m2);
-    side_free(&s1);
-    side_free(&s2);
+    assert_int_equal(p.s1.have.n, 40);
+    assert_int_equal(p.s1.need.n, 25);
+    assert_int_equal(p.s2.have.n, 25);
+    assert_int_equal(p.s2.need.n, 40);
+    pair_close(&p);
     kz_recon_vec_free(a);
     kz_recon_vec_free(b);
 }
@@ -1198,27 +1180,14 @@ static void test_callback_error_fails_step(void **state)
     (void)state;
     kz_recon_vec *a = kz_recon_vec_create(), *b = kz_recon_vec_create();
     make_sets(23, 10, 0, 5, 1000, 1000, a, b);
-    kz_recon_vec_seal(a);
-    kz_recon_vec_seal(b);
-    kz_recon_storage sa, sb;
-    kz_recon_vec_storage(a, &sa);
-    kz_recon_vec_storage(b, &sb);
-    kz_recon *ri, *rr;
-    kz_recon_buf m1, m2;
-    kz_recon_buf_init(&m1, KZ_RECON_MSG_MAX);
-    kz_recon_buf_init(&m2, KZ_RECON_MSG_MAX);
+    pair p;
     bool done;
-    assert_int_equal(kz_recon_create(&ri, &sa, KZ_RECON_INITIATOR, 0, failing_cb, NULL), 0);
-    assert_int_equal(kz_recon_create(&rr, &sb, KZ_RECON_RESPONDER, 0, failing_cb, NULL), 0);
-    assert_int_equal(kz_recon_initiate(ri, &m1), 0);
+    pair_open(&p, a, b, NULL, 0, failing_cb);
     /* The responder sends ids the initiator lacks: reporting them fails. */
-    assert_int_equal(kz_recon_step(rr, m1.data, m1.len, &m2, &done), KZ_EAGAIN);
-    assert_int_equal(m2.len, 0);
-    assert_int_equal(kz_recon_step(rr, m1.data, m1.len, &m2, &done), KZ_EAGAIN);
-    kz_recon_free(ri);
-    kz_recon_free(rr);
-    kz_recon_buf_close(&m1);
-    kz_recon_buf_close(&m2);
+    assert_int_equal(kz_recon_step(p.rr, p.m1.data, p.m1.len, &p.m2, &done), KZ_EAGAIN);
+    assert_int_equal(p.m2.len, 0);
+    assert_int_equal(kz_recon_step(p.rr, p.m1.data, p.m1.len, &p.m2, &done), KZ_EAGAIN);
+    pair_close(&p);
     kz_recon_vec_free(a);
     kz_recon_vec_free(b);
 }
