@@ -176,21 +176,18 @@ static void job_after_cb(uv_work_t *req, int status)
     kz__link *l = j->l;
     g->jobs_running--;
     l->vq_bytes -= j->buflen;
+    j->done = true; /* it stays in the write queue; the writer frees it */
     kz__link_flow(l);
-    if (status != 0 || g->stopping || l->bad) {
-        job_free(j);
-        kz__link_unref(l);
+    if (status != 0 || g->stopping || l->bad)
         return;
-    }
     if (j->bad_rc) {
         /* The peer relayed or forged a record that does not verify: it is
-         * misbehaving. Nothing from this frame is stored. */
+         * misbehaving. Nothing from this frame or its later ones is stored. */
         l->bad = true;
         g->records_rejected += j->n;
         kz__link_drop(l, KZ_WERR_PROTOCOL, "sent an invalid record (%s%s%s)",
                       kz_strerror(j->bad_rc), j->bad_why[0] ? ": " : "", j->bad_why);
-        job_free(j);
-        kz__link_unref(l);
+        kz__gossip_flush_arm(g);
         return;
     }
     if (j->n_future) {
@@ -199,11 +196,6 @@ static void job_after_cb(uv_work_t *req, int status)
         kz_log_warn("peer", "peer %s: skipped %u record(s) created in the future; check the clocks",
                     who, (unsigned)j->n_future);
     }
-    if (g->ready_tail)
-        g->ready_tail->next = j;
-    else
-        g->ready = j;
-    g->ready_tail = j;
     kz__gossip_flush_arm(g);
 }
 
@@ -244,6 +236,14 @@ static int on_records(kz__link *l, const kz_wire_msg *m)
     }
     kz__link_ref(l);
     g->jobs_running++;
+    /* Jobs are written in the order their frames arrived, whatever order
+     * the pool finishes them in: a peer's attestation stays ahead of the
+     * posts it sent after it. */
+    if (g->ready_tail)
+        g->ready_tail->next = j;
+    else
+        g->ready = j;
+    g->ready_tail = j;
     l->vq_bytes += j->buflen;
     kz__link_flow(l);
     return 0;
@@ -251,10 +251,11 @@ static int on_records(kz__link *l, const kz_wire_msg *m)
 
 /* ---- Holding area ---------------------------------------------------------------- */
 
-static void hold_add(kz_gossip *g, const uint8_t *raw, size_t len)
+static void hold_add(kz_gossip *g, kz__peer *from, const uint8_t *raw, size_t len)
 {
     kz__held *h = kz_xmalloc(sizeof *h + len);
     h->next = NULL;
+    h->from = from;
     h->since_ms = kz_now_ms();
     h->len = len;
     memcpy(h->raw, raw, len);
@@ -306,7 +307,7 @@ static size_t write_batch(kz_gossip *g, kz_record **recs, kz__link **srcs, size_
             g->cur_src = prev;
             stored++;
         } else if (hold_worthy(recs[i], res[i].rc) && srcs[i]) {
-            hold_add(g, recs[i]->raw, recs[i]->raw_len);
+            hold_add(g, srcs[i]->peer, recs[i]->raw, recs[i]->raw_len);
         }
     }
     free(res);
@@ -318,7 +319,10 @@ static void write_ready(kz_gossip *g)
     while (g->ready) {
         kz__vjob *first = g->ready, *j = first, *end;
         size_t total = 0;
-        for (end = first; end && (total == 0 || total + end->n <= KZ__BATCH_RECORDS); end = end->next)
+        if (!first->done)
+            break;
+        for (end = first; end && end->done && (total == 0 || total + end->n <= KZ__BATCH_RECORDS);
+             end = end->next)
             total += end->n;
         g->ready = end;
         if (!end)
@@ -327,7 +331,7 @@ static void write_ready(kz_gossip *g)
         kz__link **srcs = kz_xcalloc(total ? total : 1, sizeof *srcs);
         size_t k = 0;
         for (j = first; j != end; j = j->next) {
-            if (j->l->bad)
+            if (j->l->bad || g->stopping)
                 continue;
             for (uint32_t i = 0; i < j->n; i++) {
                 if (!j->recs[i].raw)
@@ -375,9 +379,13 @@ static void hold_retry(kz_gossip *g)
         int rc = k ? kz_store_put_batch(g->node->store, (const kz_record *const *)ptrs, k, res) : 0;
         for (size_t i = 0; i < k; i++) {
             if (rc == 0 && res[i].rc == 0) {
+                /* Not back to the peer it came from, if that link lives. */
+                kz__link *prev = g->cur_src;
+                g->cur_src = hs[i]->from ? hs[i]->from->link : NULL;
                 kz_node_record_accepted(g->node, &recs[i], KZ_SRC_PEER);
+                g->cur_src = prev;
             } else if (rc != 0 || hold_worthy(&recs[i], res[i].rc)) {
-                hold_add(g, hs[i]->raw, hs[i]->len);
+                hold_add(g, hs[i]->from, hs[i]->raw, hs[i]->len);
             }
             kz_record_close(&recs[i]);
         }

@@ -113,6 +113,7 @@ struct kz__vjob {
     uint32_t bad_idx;
     char bad_why[128];
     uint32_t n_future;               /* records refused as too far in the future */
+    bool done;                       /* the pool has finished with it */
 };
 
 /* A record accepted here, waiting to be pushed to the peers. */
@@ -126,6 +127,7 @@ struct kz__push {
 /* A record waiting in the holding area for its author's attestation. */
 struct kz__held {
     kz__held *next;
+    kz__peer *from;                  /* peer that sent it (peers outlive the layer's run) */
     uint64_t since_ms;
     size_t len;
     uint8_t raw[];
@@ -164,7 +166,7 @@ struct kz_gossip {
     unsigned n_links, n_handshaking;
     uint8_t rbuf[65536];             /* shared read buffer: reads are handled at once */
     /* record pipeline (gossip.c) */
-    kz__vjob *ready, *ready_tail;
+    kz__vjob *ready, *ready_tail;    /* every submitted job, in arrival order */
     unsigned jobs_running;
     kz__push *push, *push_tail;
     size_t push_bytes;

@@ -304,10 +304,11 @@ static int id_cb(void *ud, kz_recon_dir dir, const uint8_t id[KZ_RECON_ID_BYTES]
     kz__link *l = rl->l;
     kz_store *st = l->g->node->store;
     rl->diffs++;
-    if (dir == KZ_RECON_HAVE) {
-        kz__gossip_sendq_add(l, (const uint8_t(*)[KZ_ID_BYTES])id, 1);
+    /* Both ends learn both differences; only the receiving end acts (it
+     * sends WANT), so each missing record travels once and the receiver
+     * decides what it still wants. */
+    if (dir == KZ_RECON_HAVE)
         return 0;
-    }
     /* A NEED is the peer's claim: ask unless we know the id is dead. */
     if (kz_store_is_tombstoned(st, id) || kz_store_has(st, id))
         return 0;
