@@ -13,7 +13,7 @@
  * MESSAGE except the last one of a direction, which carries FINAL; nothing may
  * follow a FINAL frame. secretstream's internal counter makes every frame
  * authenticate only at its own position, so dropped, reordered, replayed or
- * truncated frames fail authentication. docs/transport-frames.md gives every
+ * truncated frames fail authentication. docs/protocol.md ("Frames and messages") gives every
  * byte.
  *
  * This module does no I/O: the sender produces wire bytes into a caller

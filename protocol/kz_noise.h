@@ -14,7 +14,7 @@
  * 2. The kizuna handshake (kz_noise_hs): Noise_XXpsk0_25519_ChaChaPoly_SHA256
  *    with prologue "kizuna/1", the 32-byte federation key as PSK and each
  *    node's Ed25519 key converted to X25519 as its Noise static key. Three
- *    messages of fixed length; docs/transport-handshake.md gives every byte.
+ *    messages of fixed length; docs/protocol.md ("Handshake") gives every byte.
  *
  * Both layers fail closed: after any error (bad input, failed MAC, wrong
  * peer, or a call out of order) the object wipes its secrets and every later

@@ -12,7 +12,7 @@
  * 8-byte fingerprints, 8-byte short ids at the leaves, small invertible Bloom
  * lookup tables ("sketches") for ranges with few differences, and a
  * frame-size budget that carries unanswered ranges over to the next round
- * instead of dropping them. docs/reconciliation.md gives every byte.
+ * instead of dropping them. docs/protocol.md ("Set reconciliation") gives every byte.
  *
  * Pure code: no I/O. Items are read through kz_recon_storage, a small vtable
  * that kz_recon_vec (sorted in-memory array) implements here and that the
@@ -80,7 +80,7 @@ typedef struct kz_recon_item {
  * different ranges sum alike. Sums of disjoint ranges add, so an indexed
  * store can keep them per subtree (or as prefix sums) and answer any range
  * in O(log n) or O(1). The reconciler turns an accumulator into the wire
- * fingerprint with the session salt (see docs/reconciliation.md). */
+ * fingerprint with the session salt (see docs/protocol.md, "Set reconciliation"). */
 typedef struct kz_recon_acc {
     uint8_t sum[32];
     uint64_t count;

@@ -4,7 +4,7 @@
  * msgpack array whose first element is the message type. Canonical means the
  * shortest msgpack form for every integer, string, binary and array header,
  * unsigned integers only, no maps, floats, nil or extension types, and no
- * bytes after the array. docs/transport-frames.md gives every byte.
+ * bytes after the array. docs/protocol.md ("Frames and messages") gives every byte.
  *
  *   type  name     elements after the type
  *   1     HELLO    vmin uint, vmax uint, node_id bin(32), features uint,
