@@ -14,7 +14,7 @@
 
 #define MAP_DEFAULT ((size_t)64 << 20)
 #define MAP_MAX_DEFAULT ((size_t)64 << 30)
-#define MAX_DBS 16
+#define MAX_DBS 32
 
 /* Transactions this thread holds on any store. The map may only be resized
  * by a thread that holds none: taking map_lock exclusively while holding it
@@ -207,6 +207,8 @@ static const struct {
     {"blocked", offsetof(kz_store, blocked), 0},
     {"meta", offsetof(kz_store, meta), 0},
     {"peers", offsetof(kz_store, peers), 0},
+    {"refs", offsetof(kz_store, refs), 0},
+    {"rooms", offsetof(kz_store, rooms), 0},
 };
 
 static int open_dbis(kz_store *s, MDB_txn *txn, unsigned create)

@@ -176,6 +176,35 @@ int kz_store_peer_del(kz_store *s, const uint8_t node[KZ_KEY_BYTES]) KZ_WARN_UNU
  * store (a read transaction is open). KZ_ESTORE on an unreadable entry. */
 int kz_store_peer_iter(kz_store *s, int (*cb)(void *ud, const kz_store_peer *p), void *ud);
 
+/* ---- Social indexes (social_index.c) ---------------------------------------
+ *
+ * `refs` lists every record that points at another record: reply -> parent
+ * post (a reply edit -> the reply it edits), reaction -> target, post/event
+ * edit -> original, rsvp -> event, vote -> poll. `rooms` lists original posts
+ * and events (not edits) per room. Both are kept in step with the records
+ * (a purged or replaced record leaves them too). Callbacks follow
+ * kz_store_rec_cb: return 0 to continue, 1 to stop, <0 to abort (returned);
+ * raw/len are valid only during the callback and cb must not write to the
+ * store (a read transaction is open). */
+
+#define KZ_STORE_ROOM_KEY_BYTES 16
+/* The fixed-width key of a room name: BLAKE2b-128 of its bytes. */
+void kz_store_room_key(uint8_t key[KZ_STORE_ROOM_KEY_BYTES], const char *name, size_t len);
+
+/* Records pointing at target, of one type (type = kz_rtype) or of every type
+ * (type = 0), newest first or oldest first by (created_ms, id). KZ_EINVAL for
+ * a bad argument, KZ_ESTORE on an LMDB failure. */
+int kz_store_iter_refs(kz_store *s, const uint8_t target[KZ_ID_BYTES], int type,
+                       bool newest_first, kz_store_rec_cb cb, void *ud);
+
+/* Posts and events of one room (name bytes as signed, 1..KZ_SHORT_MAX),
+ * newest first, starting at the cursor (from_ms, from_id) inclusive; from_id
+ * NULL means "every id at from_ms"; pass UINT64_MAX, NULL to start at the
+ * newest. To page, restart from the last item's (created_ms, id) and skip it.
+ * KZ_EINVAL, KZ_ESTORE. */
+int kz_store_iter_room(kz_store *s, const char *room, size_t room_len, uint64_t from_ms,
+                       const uint8_t *from_id, kz_store_rec_cb cb, void *ud);
+
 /* ---- Whole-store operations ------------------------------------------------ */
 
 typedef struct {

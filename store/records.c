@@ -12,17 +12,17 @@
 
 static int index_record_added(kz_store *s, MDB_txn *txn, const kz_record *r)
 {
-    (void)s;
-    (void)txn;
-    (void)r;
+    int rc;
+    if ((rc = kz__social_added(s, txn, r)) != 0)
+        return rc;
     return 0;
 }
 
 static int index_record_removed(kz_store *s, MDB_txn *txn, const kz_record *r)
 {
-    (void)s;
-    (void)txn;
-    (void)r;
+    int rc;
+    if ((rc = kz__social_removed(s, txn, r)) != 0)
+        return rc;
     return 0;
 }
 
@@ -361,6 +361,8 @@ static int apply(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *r
 
     if (kz_rtype_is_member(r->type) && !home.found)
         return KZ_ENOATTEST;
+    if ((rc = kz__event_rules_accept(s, txn, r)) != 0)
+        return rc;
 
     if (r->type == KZ_T_DELETE && (rc = apply_delete(s, txn, r, res)) != 0)
         return rc;

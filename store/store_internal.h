@@ -37,6 +37,7 @@ struct kz_store {
     MDB_dbi records, order, by_author, by_type, heads, membership, tombstones;
     MDB_dbi members, members_hr, settings, blocked, meta;
     MDB_dbi peers;                   /* node id -> kz_store_peer (peers.c) */
+    MDB_dbi refs, rooms;             /* talk-room indexes (social_index.c) */
     /* Held shared by every transaction of this process, exclusively while the
      * map is resized: mdb_env_set_mapsize remaps, which would pull the pages
      * out from under a reader on another thread. */
@@ -82,6 +83,15 @@ typedef struct {
     uint64_t created_ms;
 } kz__home;
 int kz__home_find(kz_store *s, MDB_txn *txn, const uint8_t member[KZ_KEY_BYTES], kz__home *h);
+
+/* Talk-room index maintenance (social_index.c), called from the index seam
+ * in records.c for every record added or removed. 0 or a KZ_E* code. */
+int kz__social_added(kz_store *s, MDB_txn *txn, const kz_record *r);
+int kz__social_removed(kz_store *s, MDB_txn *txn, const kz_record *r);
+
+/* Acceptance rules for events, RSVPs and contact (event_rules.c), called by
+ * apply() in records.c after the attestation check. 0 or a refusal. */
+int kz__event_rules_accept(kz_store *s, MDB_txn *txn, const kz_record *r);
 
 /* 1 when node is blocked, 0 when not, or a KZ_E* code. */
 int kz__is_blocked(kz_store *s, MDB_txn *txn, const uint8_t node[KZ_KEY_BYTES]);
