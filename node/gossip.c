@@ -11,6 +11,7 @@
 #define KZ__BATCH_RECORDS 4096u        /* records per durable commit */
 #define KZ__PUMP_LOW (1u << 20)        /* answer WANTs while the backlog is below */
 #define KZ__CHUNK_BYTES (512u << 10)   /* RECORDS frames we build: payload target */
+#define KZ__FETCH_STALL_MS 30000u      /* a fetch with no records for this long is over */
 
 /* ---- Packing RECORDS frames -------------------------------------------------- */
 
@@ -222,6 +223,8 @@ static int on_records(kz__link *l, const kz_wire_msg *m)
         j->n++;
     }
     l->rec_in += j->n;
+    l->want_pending -= l->want_pending < j->n ? l->want_pending : j->n;
+    l->want_ms = j->now_ms;
     g->records_in += j->n;
     if (l->peer) {
         l->peer->st.records_in += j->n;
@@ -563,6 +566,11 @@ int kz__gossip_on_msg(kz__link *l, const kz_wire_msg *m)
         kz__link_drop(l, KZ_WERR_PROTOCOL, "unexpected %s", kz_wire_type_name(m->type));
         return KZ_EPROTO;
     }
+}
+
+bool kz__link_fetching(const kz__link *l, uint64_t now)
+{
+    return l->want_pending > 0 && now - l->want_ms < KZ__FETCH_STALL_MS;
 }
 
 void kz__gossip_on_open(kz__link *l)

@@ -92,6 +92,8 @@ struct kz__link {
     /* reconciliation (gossip_recon.c) */
     void *recon;
     uint64_t next_sync_ms;
+    uint64_t want_pending;           /* ids asked for by WANT and not yet answered (about) */
+    uint64_t want_ms;                /* last WANT sent or records received */
     /* traffic of this link, also added to the peer's all-time counters */
     uint64_t rec_in, rec_out, bytes_in, bytes_out;
 };
@@ -235,6 +237,9 @@ int kz__recon_on_msg(kz__link *l, const kz_wire_msg *m);
 /* Abandon sessions that stalled; called by the tick. */
 void kz__recon_tick(kz__link *l, uint64_t now);
 void kz__recon_free(kz__link *l);
+/* Is l still waiting for records it asked for (and getting them)? Then a
+ * new reconciliation would ask for the same ids again. */
+bool kz__link_fetching(const kz__link *l, uint64_t now);
 /* Is a session (ours or the peer's) in progress on l? */
 bool kz__recon_running(const kz__link *l);
 

@@ -11,7 +11,6 @@
 #include <sodium.h>
 
 #define KZ__BLOCK 64u                       /* items per prefix-sum block */
-#define KZ__TAIL_MERGE 65536u               /* merge the tail early beyond this */
 #define KZ__SESSION_MAX_MS (5u * 60u * 1000u) /* a session silent this long is abandoned */
 #define KZ__RECON_FRAME KZ_RECON_FRAME_DEFAULT
 
@@ -158,12 +157,6 @@ void kz__order_add(kz__order *o, uint64_t created_ms, const uint8_t id[KZ_ID_BYT
     o->tail[o->tail_n].created_ms = created_ms;
     memcpy(o->tail[o->tail_n].id, id, KZ_ID_BYTES);
     o->tail_n++;
-    if (o->tail_n >= KZ__TAIL_MERGE && !o->stale) {
-        kz__snap *s = snap_merge(o->snap, o->tail, o->tail_n);
-        snap_unref(o->snap);
-        o->snap = s;
-        o->tail_n = 0;
-    }
 }
 
 size_t kz__order_size(const kz__order *o)
@@ -244,6 +237,7 @@ typedef struct {
     kz_recon_storage st;
     uint32_t session, round;
     uint64_t started_ms, last_ms;
+    bool no_fetch;                   /* opened while a fetch was under way */
 } kz__rsess;
 
 typedef struct {
@@ -252,6 +246,7 @@ typedef struct {
     uint8_t (*want)[KZ_ID_BYTES];    /* NEED ids not sent as WANT yet */
     size_t nwant, capwant;
     uint64_t diffs;                  /* of the session being stepped */
+    bool no_fetch;                   /* of the session being stepped */
 } kz__rlink;
 
 static void sess_close(kz__rsess *s)
@@ -294,6 +289,9 @@ static void want_flush(kz__rlink *rl)
             (void)kz__link_send(l, &b);
         kz_wire_buf_free(&b);
         i += k;
+        if (l->want_pending == 0)
+            l->want_ms = kz_now_ms();
+        l->want_pending += k;
     }
     rl->nwant = 0;
 }
@@ -307,7 +305,7 @@ static int id_cb(void *ud, kz_recon_dir dir, const uint8_t id[KZ_RECON_ID_BYTES]
     /* Both ends learn both differences; only the receiving end acts (it
      * sends WANT), so each missing record travels once and the receiver
      * decides what it still wants. */
-    if (dir == KZ_RECON_HAVE)
+    if (dir == KZ_RECON_HAVE || rl->no_fetch)
         return 0;
     /* A NEED is the peer's claim: ask unless we know the id is dead. */
     if (kz_store_is_tombstoned(st, id) || kz_store_has(st, id))
@@ -362,6 +360,9 @@ static int sess_open(kz__rlink *rl, kz__rsess *s, kz_recon_role role)
     s->st.ops = &kz_snap_ops;
     s->st.ctx = s->snap;
     s->started_ms = s->last_ms = kz_now_ms();
+    /* While records asked for earlier are still arriving, a new session
+     * would find them missing and ask again: it only measures. */
+    s->no_fetch = kz__link_fetching(rl->l, s->started_ms);
     int rc = kz_recon_create(&s->r, &s->st, role, KZ__RECON_FRAME, id_cb, rl);
     if (rc != 0)
         sess_close(s);
@@ -374,11 +375,12 @@ void kz__recon_start(kz__link *l)
         return;
     kz__rlink *rl = rlink_get(l);
     kz__rsess *s = &rl->s[0];
-    if (s->r)
+    if (s->r || kz__link_fetching(l, kz_now_ms()))
         return;
     kz_recon_buf out;
     kz_recon_buf_init(&out, KZ__RECON_FRAME);
     int rc = sess_open(rl, s, KZ_RECON_INITIATOR);
+    rl->no_fetch = s->no_fetch;
     if (rc == 0) {
         s->session = randombytes_random();
         s->round = 0;
@@ -427,6 +429,7 @@ int kz__recon_on_msg(kz__link *l, const kz_wire_msg *m)
     kz_recon_buf_init(&out, KZ__RECON_FRAME);
     bool done = false;
     rl->diffs = 0;
+    rl->no_fetch = s->no_fetch;
     int rc = kz_recon_step(s->r, m->u.recon.payload.p, m->u.recon.payload.n, &out, &done);
     want_flush(rl);
     if (rc == 0 && out.len > 0 && l->state == KZ__L_OPEN) {
