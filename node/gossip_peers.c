@@ -429,6 +429,8 @@ static void info_fill(kz_gossip_peer_info *in, const kz__peer *p, uint64_t now)
         in->inbound = !p->link->initiator;
         in->connected_since_ms = p->link->open_ms;
         in->sync_running = kz__recon_running(p->link);
+        in->tx_backlog = p->link->wq_bytes;
+        in->rx_backlog = p->link->vq_bytes;
         snprintf(in->remote, sizeof in->remote, "%s", p->link->remote);
     } else if (p->dialing) {
         in->state = "connecting";

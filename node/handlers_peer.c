@@ -94,6 +94,8 @@ static void list_cb(void *ud, const kz_gossip_peer_info *in)
         json_object_set_new(o, "remote", json_string(in->remote));
         json_object_set_new(o, "direction", json_string(in->inbound ? "inbound" : "outbound"));
         json_object_set_new(o, "connected_since", time_or_null(in->connected_since_ms));
+        json_object_set_new(o, "tx_backlog", json_integer((json_int_t)in->tx_backlog));
+        json_object_set_new(o, "rx_backlog", json_integer((json_int_t)in->rx_backlog));
     }
     if (in->next_dial_ms)
         json_object_set_new(o, "next_attempt", time_or_null(in->next_dial_ms));

@@ -116,6 +116,8 @@ typedef struct {
     uint64_t syncs;                 /* reconciliations completed since start */
     uint64_t sync_rounds;           /* round trips of the last reconciliation */
     bool sync_running;
+    size_t tx_backlog;              /* bytes queued to the peer, not yet written */
+    size_t rx_backlog;              /* record bytes from the peer awaiting verification */
 } kz_gossip_peer_info;
 
 /* Call cb for every known peer (listed ones from the store even when the

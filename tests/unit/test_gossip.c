@@ -402,7 +402,9 @@ struct hostile {
     uint16_t port;
     uint8_t target[KZ_KEY_BYTES];
     uint8_t fed[32];
-    int mode;    /* 0: send a tampered record; 1: a post, then its attestation */
+    int mode;    /* 0: send a tampered record; 1: a post, then its attestation;
+                    2: say HELLO, then never read until stop is set */
+    volatile int stop;
     int outcome; /* mode 0: 1 = the node closed the link; mode 1: 1 = all sent */
     uint8_t post_id[KZ_ID_BYTES];
 };
@@ -483,6 +485,12 @@ static void *hostile_main(void *arg)
     if (rc || send_msg(fd, &tx, &b))
         goto out;
     kz_wire_buf_free(&b);
+    if (h->mode == 2) {
+        h->outcome = 1;
+        while (!h->stop)
+            usleep(20 * 1000);
+        goto out;
+    }
     if (h->mode == 1) {
         /* A member of ours posts before we attest them: the node must hold
          * the post until the attestation arrives in a later frame. */
@@ -715,7 +723,93 @@ static void test_handshake_budget_and_timeout(void **state)
     all_stop_free(t, 1);
 }
 
+/* Big posts, stored in one batch (no push; reconciliation moves them). */
+static void big_posts_batch(tnode *t, const member *m, unsigned n)
+{
+    static char text[KZ_TEXT_MAX];
+    kz_record *rs = calloc(n, sizeof *rs);
+    const kz_record **ps = calloc(n, sizeof *ps);
+    kz_put_result *res = calloc(n, sizeof *res);
+    memset(text, 'x', sizeof text);
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(text, 16, "%08u", i);
+        text[8] = ' ';
+        kz_record_init(&rs[i], KZ_T_POST, m->pk, kz_node_created_ms(t->n, 0));
+        rs[i].body.post.room = (kz_str){"general", 7};
+        rs[i].body.post.text = (kz_str){text, (uint32_t)sizeof text};
+        assert_int_equal(kz_record_sign(&rs[i], m->sk), 0);
+        ps[i] = &rs[i];
+    }
+    assert_int_equal(kz_store_put_batch(t->n->store, ps, n, res), 0);
+    for (unsigned i = 0; i < n; i++)
+        kz_record_close(&rs[i]);
+    free(rs);
+    free(ps);
+    free(res);
+}
+
+struct slowwatch {
+    tnode *t;
+    int n;
+    size_t max_backlog;
+};
+
+static void backlog_cb(void *ud, const kz_gossip_peer_info *in)
+{
+    struct slowwatch *w = ud;
+    if (in->tx_backlog > w->max_backlog)
+        w->max_backlog = in->tx_backlog;
+}
+
+static bool slow_converged(void *ud)
+{
+    struct slowwatch *w = ud;
+    assert_int_equal(kz_gossip_peer_each(w->t[1].n, backlog_cb, w), 0);
+    struct same s = {w->t, w->n};
+    return all_same(&s);
+}
+
+/* A peer that stops reading gets at most the write backlog bound queued for
+ * it, and the other peers still receive everything (a relays b's records
+ * to c while the slow peer sits on its socket). */
+static void test_slow_peer_does_not_stall(void **state)
+{
+    (void)state;
+    tnode t[3];
+    member m;
+    pthread_t th;
+    struct hostile h;
+    root_setup();
+    node_make(&t[0], "b", 1);
+    node_make(&t[1], "a", 1);
+    node_make(&t[2], "c", 1);
+    member_make(&t[0], &m);
+    big_posts_batch(&t[0], &m, 2500); /* about 20 MB */
+    for (int i = 0; i < 3; i++)
+        node_start(&t[i]);
+    memset(&h, 0, sizeof h);
+    h.port = t[1].port;
+    h.mode = 2;
+    memcpy(h.target, t[1].n->keys.node_pk, 32);
+    memset(h.fed, 0x11, 32);
+    assert_int_equal(pthread_create(&th, NULL, hostile_main, &h), 0);
+    assert_true(run_until(hostile_done, &h, 3000));
+    peer(&t[1], &t[0]);
+    peer(&t[2], &t[1]);
+    struct slowwatch w = {t, 3, 0};
+    bool ok = run_until(slow_converged, &w, 30000);
+    h.stop = 1;
+    pthread_join(th, NULL);
+    assert_true(ok);
+    assert_int_equal(nrec(&t[2]), 3 + 1 + 2500 + 1); /* + the slow peer's node record */
+    fprintf(stderr, "max backlog to the slow peer: %zu bytes\n", w.max_backlog);
+    assert_true(w.max_backlog > 0);
+    assert_true(w.max_backlog <= KZ_GOSSIP_TX_BACKLOG + (2u << 20));
+    all_stop_free(t, 3);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_slow_peer_does_not_stall),
     cmocka_unit_test(test_duplicate_and_keepalive),
     cmocka_unit_test(test_peering_listed),
     cmocka_unit_test(test_handshake_budget_and_timeout),
