@@ -1,0 +1,87 @@
+/* event_rules.c: acceptance rules for events, RSVPs and private contact,
+ * applied by records.c inside the write transaction (docs/talk.md). */
+#include "store_internal.h"
+
+#include <string.h>
+
+#define KZ__LOUNGE "lounge"
+
+/* Decode the stored record id into out (caller closes); KZ_ENOTFOUND. */
+static int kz_load(kz_store *s, MDB_txn *txn, const uint8_t id[KZ_ID_BYTES], kz_record *out)
+{
+    MDB_val v;
+    int rc = kz__get(txn, s->records, id, KZ_ID_BYTES, &v);
+    if (rc)
+        return rc;
+    if (kz_record_decode(out, v.mv_data, v.mv_size, 0, KZ_DECODE_NOVERIFY) != 0)
+        return KZ_ESTORE;
+    return 0;
+}
+
+/* Events: the secretariat (role from the author's live attestation) may
+ * create events in any room; other members only in the lounge. */
+static int kz_event_rule(kz_store *s, MDB_txn *txn, const kz_record *r)
+{
+    const kz_body_event *e = &r->body.event;
+    if (e->room.n == strlen(KZ__LOUNGE) && memcmp(e->room.p, KZ__LOUNGE, e->room.n) == 0)
+        return 0;
+    kz__home h;
+    kz_record a = {0};
+    int rc = kz__home_find(s, txn, r->author, &h);
+    if (rc)
+        return rc;
+    if (!h.found)
+        return KZ_ENOATTEST;
+    rc = kz_load(s, txn, h.attest_id, &a);
+    if (rc)
+        return rc == KZ_ENOTFOUND ? KZ_ENOATTEST : rc;
+    rc = (a.type == KZ_T_ATTEST && a.body.attest.role == KZ_ROLE_SECRETARIAT) ? 0 : KZ_EPERM;
+    kz_record_close(&a);
+    return rc;
+}
+
+/* RSVPs: the target, when stored, must be an event, and the RSVP must be
+ * created before the event starts. An RSVP that arrives before its event is
+ * accepted; attendee lists ignore late RSVPs anyway, so every node shows
+ * the same list whichever order records arrive in. */
+static int kz_rsvp_rule(kz_store *s, MDB_txn *txn, const kz_record *r)
+{
+    kz_record e = {0};
+    int rc = kz_load(s, txn, r->body.rsvp.event, &e);
+    if (rc == KZ_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    if (e.type != KZ_T_EVENT)
+        rc = KZ_EINVAL;
+    else if (r->created_ms >= e.body.event.start_ms)
+        rc = KZ_EPERM;
+    kz_record_close(&e);
+    return rc;
+}
+
+/* Contact: the recipient must be a member with a live attestation. */
+static int kz_contact_rule(kz_store *s, MDB_txn *txn, const kz_record *r)
+{
+    kz__home h;
+    if (memcmp(r->body.contact.to, r->author, KZ_KEY_BYTES) == 0)
+        return KZ_EINVAL;
+    int rc = kz__home_find(s, txn, r->body.contact.to, &h);
+    if (rc)
+        return rc;
+    return h.found ? 0 : KZ_ENOATTEST;
+}
+
+int kz__event_rules_accept(kz_store *s, MDB_txn *txn, const kz_record *r)
+{
+    switch (r->type) {
+    case KZ_T_EVENT:
+        return kz_event_rule(s, txn, r);
+    case KZ_T_RSVP:
+        return kz_rsvp_rule(s, txn, r);
+    case KZ_T_CONTACT:
+        return kz_contact_rule(s, txn, r);
+    default:
+        return 0;
+    }
+}
