@@ -64,7 +64,10 @@ typedef enum {
     KZ_T_RSVP = 9,     /* answer to an event (replaceable per event) */
     KZ_T_DELETE = 10,  /* tombstone */
     KZ_T_CONTACT = 11, /* private contact request sealed to the recipient */
-    KZ_T_MAX = 11
+    KZ_T_VOTE = 12,    /* vote in a poll (replaceable per poll) */
+    KZ_T_REPORT = 13,  /* flag sealed to the target author's home node */
+    KZ_T_ROOM = 14,    /* topic room, created by a node (replaceable per name) */
+    KZ_T_MAX = 14
 } kz_rtype;
 
 typedef enum { KZ_ROLE_ALUMNI = 0, KZ_ROLE_EMPLOYEE = 1, KZ_ROLE_SECRETARIAT = 2 } kz_role;
@@ -181,6 +184,27 @@ typedef struct {
     kz_bytes sealed;                      /* 2: crypto_box_seal ciphertext */
 } kz_body_contact;
 
+typedef struct {
+    uint8_t poll[KZ_ID_BYTES];            /* 1: id of the poll post, required */
+    uint8_t option;                       /* 2: option index, always encoded */
+} kz_body_vote;
+
+/* Report plaintext (before sealing): target id (32 bytes) || reason (UTF-8,
+ * 1..KZ_REPORT_REASON_MAX bytes, no control characters). */
+#define KZ_REPORT_REASON_MAX 500
+typedef struct {
+    uint8_t to[KZ_KEY_BYTES];             /* 1: home node of the reported author */
+    kz_bytes sealed;                      /* 2: crypto_box_seal to that node's X25519 key */
+} kz_body_report;
+
+typedef enum { KZ_SCOPE_FEDERATION = 0, KZ_SCOPE_COMPANY = 1 } kz_room_scope;
+typedef struct {
+    kz_str name;                          /* 1: required; see kz_room_name_valid */
+    kz_str title;                         /* 2: optional */
+    kz_str description;                   /* 3: optional, newlines allowed */
+    uint8_t scope;                        /* 4: kz_room_scope, omitted when federation */
+} kz_body_room;
+
 typedef struct kz_record {
     uint8_t version;
     uint8_t type;                         /* kz_rtype */
@@ -198,6 +222,9 @@ typedef struct kz_record {
         kz_body_rsvp rsvp;
         kz_body_delete del;
         kz_body_contact contact;
+        kz_body_vote vote;
+        kz_body_report report;
+        kz_body_room room;
     } body;
     /* Set by kz_record_sign / kz_record_decode: */
     uint8_t sig[KZ_SIG_BYTES];
@@ -253,6 +280,8 @@ const char *kz_record_last_error(void);
  *   attest and revoke  -> ('M', author, member)   (membership, latest wins)
  *   rsvp               -> ('R', author, event)
  *   reaction           -> ('X', author, target)
+ *   vote               -> ('V', author, poll)
+ *   room               -> ('O', author, BLAKE2b-256(name))
  * Returns true and fills slot for replaceable types, false otherwise. */
 #define KZ_SLOT_BYTES (1 + KZ_KEY_BYTES + KZ_ID_BYTES)
 bool kz_record_slot(const kz_record *r, uint8_t slot[KZ_SLOT_BYTES]);
@@ -261,8 +290,21 @@ bool kz_record_slot(const kz_record *r, uint8_t slot[KZ_SLOT_BYTES]);
 bool kz_record_newer(uint64_t a_created, const uint8_t a_id[KZ_ID_BYTES],
                      uint64_t b_created, const uint8_t b_id[KZ_ID_BYTES]);
 
+/* Room names. "lounge" is the federation-wide room; "company:<node id hex>"
+ * is the room of that node's company; any other name is a topic room that
+ * needs a `room` record. A topic room name is 1..64 bytes of [a-z0-9_-] and
+ * is neither "lounge" nor starts with "company:". kz_room_name_valid accepts
+ * all three forms; kz_room_topic_valid only topic names. */
+#define KZ_ROOM_LOUNGE "lounge"
+#define KZ_ROOM_COMPANY_PREFIX "company:"
+#define KZ_ROOM_TOPIC_MAX 64
+bool kz_room_name_valid(const char *name, size_t len);
+bool kz_room_topic_valid(const char *name, size_t len);
+/* For "company:<hex>", fill node and return true. */
+bool kz_room_company_node(const char *name, size_t len, uint8_t node[KZ_KEY_BYTES]);
+
 /* Is this a member-authored type (profile, post, reply, reaction, event,
- * rsvp, contact)? Those need a live attestation of their author. delete may
+ * rsvp, contact, vote, report)? Those need a live attestation of their author. delete may
  * be authored by a member or a node. */
 bool kz_rtype_is_member(int type);
 

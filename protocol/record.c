@@ -214,12 +214,18 @@ bool kz_record_slot(const kz_record *r, uint8_t slot[KZ_SLOT_BYTES])
     case KZ_T_REVOKE: tag = 'M'; sub = r->body.revoke.member; break;
     case KZ_T_RSVP: tag = 'R'; sub = r->body.rsvp.event; break;
     case KZ_T_REACTION: tag = 'X'; sub = r->body.reaction.target; break;
+    case KZ_T_VOTE: tag = 'V'; sub = r->body.vote.poll; break;
+    case KZ_T_ROOM: tag = 'O'; break;
     default: return false;
     }
     slot[0] = (uint8_t)tag;
     memcpy(slot + 1, r->author, KZ_KEY_BYTES);
     if (sub)
         memcpy(slot + 1 + KZ_KEY_BYTES, sub, KZ_ID_BYTES);
+    else if (r->type == KZ_T_ROOM)
+        crypto_generichash(slot + 1 + KZ_KEY_BYTES, KZ_ID_BYTES,
+                           (const unsigned char *)r->body.room.name.p, r->body.room.name.n,
+                           NULL, 0);
     else
         memset(slot + 1 + KZ_KEY_BYTES, 0, KZ_ID_BYTES);
     return true;
@@ -243,6 +249,8 @@ bool kz_rtype_is_member(int type)
     case KZ_T_EVENT:
     case KZ_T_RSVP:
     case KZ_T_CONTACT:
+    case KZ_T_VOTE:
+    case KZ_T_REPORT:
         return true;
     default:
         return false;
@@ -254,6 +262,7 @@ static const char *const rtype_names[KZ_T_MAX + 1] = {
     [KZ_T_PROFILE] = "profile", [KZ_T_POST] = "post",     [KZ_T_REPLY] = "reply",
     [KZ_T_REACTION] = "reaction", [KZ_T_EVENT] = "event", [KZ_T_RSVP] = "rsvp",
     [KZ_T_DELETE] = "delete",   [KZ_T_CONTACT] = "contact",
+    [KZ_T_VOTE] = "vote",       [KZ_T_REPORT] = "report", [KZ_T_ROOM] = "room",
 };
 
 const char *kz_rtype_name(int type)

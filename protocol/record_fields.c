@@ -109,6 +109,23 @@ static const kz__field contact_fields[] = {
     BYTES(2, contact.sealed, KZ_SEALED_MAX, KZ__F_REQUIRED),
 };
 
+static const kz__field vote_fields[] = {
+    KEY(1, vote.poll),
+    UINT(2, vote.option, KZ_POLL_OPTIONS_MAX - 1, KZ__F_ALWAYS),
+};
+
+static const kz__field report_fields[] = {
+    KEY(1, report.to),
+    BYTES(2, report.sealed, KZ_SEALED_MAX, KZ__F_REQUIRED),
+};
+
+static const kz__field room_fields[] = {
+    STR(1, room.name, KZ_ROOM_TOPIC_MAX, KZ__F_REQUIRED),
+    STR(2, room.title, KZ_SHORT_MAX, 0),
+    STR(3, room.description, KZ_BIO_MAX, KZ__F_NEWLINES),
+    UINT(4, room.scope, KZ_SCOPE_COMPANY, 0),
+};
+
 static int check_years(const char *type, uint16_t joined, uint16_t left)
 {
     if (joined && left && left < joined)
@@ -173,6 +190,23 @@ static int check_contact(const kz_record *r)
     return 0;
 }
 
+static int check_report(const kz_record *r)
+{
+    /* The plaintext is at least a target id and one byte of reason. */
+    if (r->body.report.sealed.n < crypto_box_SEALBYTES + KZ_ID_BYTES + 1)
+        return kz__record_fail(KZ_EINVAL, "report.sealed: shorter than %u bytes",
+                               (unsigned)(crypto_box_SEALBYTES + KZ_ID_BYTES + 1));
+    return 0;
+}
+
+static int check_room(const kz_record *r)
+{
+    if (!kz_room_topic_valid(r->body.room.name.p, r->body.room.name.n))
+        return kz__record_fail(KZ_EINVAL, "room.name: not a topic room name "
+                                          "([a-z0-9_-], not lounge or company:...)");
+    return 0;
+}
+
 #define DESC(n, f, c) { n, f, KZ_ARRAY_LEN(f), c }
 
 static const kz__body_desc descs[KZ_T_MAX + 1] = {
@@ -187,6 +221,9 @@ static const kz__body_desc descs[KZ_T_MAX + 1] = {
     [KZ_T_RSVP] = DESC("rsvp", rsvp_fields, check_none),
     [KZ_T_DELETE] = DESC("delete", delete_fields, check_delete),
     [KZ_T_CONTACT] = DESC("contact", contact_fields, check_contact),
+    [KZ_T_VOTE] = DESC("vote", vote_fields, check_none),
+    [KZ_T_REPORT] = DESC("report", report_fields, check_report),
+    [KZ_T_ROOM] = DESC("room", room_fields, check_room),
 };
 
 const kz__body_desc *kz__body_desc_get(int type)

@@ -197,6 +197,33 @@ static inline void fill(kz_record *r, int type, int variant, const keys *k, uint
         b->sealed = (kz_bytes){ sealed_fixed, full ? sizeof sealed_fixed : 48 };
         break;
     }
+    case KZ_T_VOTE: {
+        kz_body_vote *b = &r->body.vote;
+        fill_id(b->poll, 0xa5);
+        if (full)
+            b->option = 2;
+        break;
+    }
+    case KZ_T_REPORT: {
+        kz_body_report *b = &r->body.report;
+        static uint8_t report_fixed[120];
+        keys node = kp(0x02);
+        for (size_t i = 0; i < sizeof report_fixed; i++)
+            report_fixed[i] = (uint8_t)(5 * i + 1);
+        memcpy(b->to, node.pk, KZ_KEY_BYTES);
+        b->sealed = (kz_bytes){ report_fixed, full ? sizeof report_fixed : 81 };
+        break;
+    }
+    case KZ_T_ROOM: {
+        kz_body_room *b = &r->body.room;
+        b->name = S("careers");
+        if (full) {
+            b->title = S("キャリア相談");
+            b->description = S("Career questions.\nAsk anything.");
+            b->scope = KZ_SCOPE_COMPANY;
+        }
+        break;
+    }
     default:
         fail_msg("bad type %d", type);
     }
@@ -319,6 +346,22 @@ static inline void expect_same(const kz_record *a, const kz_record *b)
         assert_int_equal(a->body.contact.sealed.n, b->body.contact.sealed.n);
         assert_memory_equal(a->body.contact.sealed.p, b->body.contact.sealed.p,
                             a->body.contact.sealed.n);
+        break;
+    case KZ_T_VOTE:
+        assert_memory_equal(a->body.vote.poll, b->body.vote.poll, KZ_ID_BYTES);
+        assert_int_equal(a->body.vote.option, b->body.vote.option);
+        break;
+    case KZ_T_REPORT:
+        assert_memory_equal(a->body.report.to, b->body.report.to, KZ_KEY_BYTES);
+        assert_int_equal(a->body.report.sealed.n, b->body.report.sealed.n);
+        assert_memory_equal(a->body.report.sealed.p, b->body.report.sealed.p,
+                            a->body.report.sealed.n);
+        break;
+    case KZ_T_ROOM:
+        expect_str(a->body.room.name, b->body.room.name);
+        expect_str(a->body.room.title, b->body.room.title);
+        expect_str(a->body.room.description, b->body.room.description);
+        assert_int_equal(a->body.room.scope, b->body.room.scope);
         break;
     default:
         fail_msg("unknown type %d", a->type);

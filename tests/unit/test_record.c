@@ -681,7 +681,8 @@ static void test_rtype_names(void **s)
 {
     (void)s;
     const char *want[] = { NULL,    "node",  "attest", "revoke", "profile", "post",
-                           "reply", "reaction", "event", "rsvp", "delete", "contact" };
+                           "reply", "reaction", "event", "rsvp", "delete", "contact",
+                           "vote", "report", "room" };
     for (int t = 1; t <= KZ_T_MAX; t++) {
         assert_string_equal(kz_rtype_name(t), want[t]);
         assert_int_equal(kz_rtype_parse(want[t]), t);

@@ -368,7 +368,7 @@ static void test_wrong_type(void **s)
     keys k = kp(0x01);
     static buf b, r;
     post_min_body(&b);
-    const uint8_t bad[] = { 0x00, 0x0c, 0x7f };
+    const uint8_t bad[] = { 0x00, KZ_T_MAX + 1, 0x7f };
     for (size_t i = 0; i < sizeof bad; i++) {
         craft(&r, KZ_T_POST, &b, &k);
         r.b[2] = bad[i];

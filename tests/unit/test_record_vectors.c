@@ -47,6 +47,12 @@ static const vec vecs[] = {
     { "delete_min", KZ_T_DELETE, MIN, 0x01, "target and its author" },
     { "contact_full", KZ_T_CONTACT, FULL, 0x01, "80 bytes of stand-in ciphertext" },
     { "contact_min", KZ_T_CONTACT, MIN, 0x01, "48 bytes, the shortest sealed box" },
+    { "vote_full", KZ_T_VOTE, FULL, 0x01, "poll id, option 2" },
+    { "vote_min", KZ_T_VOTE, MIN, 0x01, "poll id, option 0 (always encoded)" },
+    { "report_full", KZ_T_REPORT, FULL, 0x01, "home node key, 120 bytes of stand-in ciphertext" },
+    { "report_min", KZ_T_REPORT, MIN, 0x01, "81 bytes: sealed target id and a 1-byte reason" },
+    { "room_full", KZ_T_ROOM, FULL, 0x02, "name, Japanese title, two-line description, company scope" },
+    { "room_min", KZ_T_ROOM, MIN, 0x02, "name only (federation scope, omitted)" },
 };
 
 static const char header[] =
