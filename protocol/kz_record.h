@@ -28,6 +28,9 @@
 #define KZ_RECORD_SIG_DOMAIN "kizuna/record/v1"   /* 16 bytes, then one NUL */
 #define KZ_RECORD_SIG_DOMAIN_LEN 17                 /* the NUL is signed too */
 
+#define KZ_HANDOVER_DOMAIN "kizuna/handover/v1" /* 18 bytes, then one NUL */
+#define KZ_HANDOVER_DOMAIN_LEN 19                  /* the NUL is signed too */
+
 #define KZ_KEY_BYTES 32     /* Ed25519 public key, member id, node id */
 #define KZ_SECKEY_BYTES 64  /* libsodium Ed25519 secret key (seed || pk) */
 #define KZ_SIG_BYTES 64
@@ -103,6 +106,13 @@ typedef struct {
     uint8_t role;                         /* 2: kz_role, always encoded */
     uint16_t joined, left;                /* 3, 4: years, optional */
     kz_str department;                    /* 5: optional */
+    /* Key rotation (docs/protocol.md "Member key rotation"): 6 and 7 appear
+     * together or not at all. previous is the member's old key; handover is
+     * the old key's Ed25519 signature over KZ_HANDOVER_DOMAIN || member ||
+     * author (the attesting node), checked by kz_record_verify. */
+    bool has_previous;                    /* 6: bin 32, optional */
+    uint8_t previous[KZ_KEY_BYTES];
+    kz_bytes handover;                    /* 7: bin 64, with 6 */
 } kz_body_attest;
 
 typedef struct {
@@ -260,8 +270,20 @@ int kz_record_sign(kz_record *r, const uint8_t sk[KZ_SECKEY_BYTES]) KZ_WARN_UNUS
 int kz_record_decode(kz_record *r, const uint8_t *buf, size_t len, uint64_t now_ms,
                      unsigned flags) KZ_WARN_UNUSED;
 
-/* Verify r->sig over r's signed bytes. 0 or KZ_EBADSIG. Thread-safe. */
+/* Verify r->sig over r's signed bytes and, for an attest carrying a key
+ * hand-over, the hand-over signature too. 0 or KZ_EBADSIG. Thread-safe. */
 int kz_record_verify(const kz_record *r) KZ_WARN_UNUSED;
+
+/* Key hand-over (record_handover.c). The old member key signs
+ * KZ_HANDOVER_DOMAIN || new_member || node (19 + 32 + 32 bytes): "my
+ * successor is new_member, attested by node". sign returns 0 or KZ_ECRYPTO;
+ * verify returns 0 or KZ_EBADSIG. Thread-safe. */
+int kz_handover_sign(uint8_t sig[KZ_SIG_BYTES], const uint8_t old_sk[KZ_SECKEY_BYTES],
+                     const uint8_t new_member[KZ_KEY_BYTES],
+                     const uint8_t node[KZ_KEY_BYTES]) KZ_WARN_UNUSED;
+int kz_handover_verify(const uint8_t sig[KZ_SIG_BYTES], const uint8_t old_pk[KZ_KEY_BYTES],
+                       const uint8_t new_member[KZ_KEY_BYTES],
+                       const uint8_t node[KZ_KEY_BYTES]) KZ_WARN_UNUSED;
 
 /* Release what r owns and zero it. */
 void kz_record_close(kz_record *r);

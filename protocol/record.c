@@ -64,6 +64,18 @@ static uint8_t *sig_message(const uint8_t *signed_arr, size_t len, size_t *msg_l
     return msg;
 }
 
+/* An attest that moves a member to a new key carries the old key's consent;
+ * it is part of what "the record verifies" means. */
+static int handover_verify(const kz_record *r)
+{
+    const kz_body_attest *a = &r->body.attest;
+    if (r->type != KZ_T_ATTEST || !a->has_previous)
+        return 0;
+    if (a->handover.n != KZ_SIG_BYTES || !a->handover.p)
+        return KZ_EBADSIG;
+    return kz_handover_verify(a->handover.p, a->previous, a->member, r->author);
+}
+
 int kz_record_verify(const kz_record *r)
 {
     if (!r->raw || r->raw_len < 1 + KZ__SIG_TAIL || r->raw[0] != 0x96)
@@ -73,7 +85,9 @@ int kz_record_verify(const kz_record *r)
     msg[KZ_RECORD_SIG_DOMAIN_LEN] = 0x95;
     int ok = crypto_sign_verify_detached(r->sig, msg, msg_len, r->author);
     free(msg);
-    return ok == 0 ? 0 : KZ_EBADSIG;
+    if (ok != 0)
+        return KZ_EBADSIG;
+    return handover_verify(r);
 }
 
 /* Validate, re-encode and compare: buf[0..len) has passed the prescan and
@@ -191,6 +205,12 @@ int kz_record_sign(kz_record *r, const uint8_t sk[KZ_SECKEY_BYTES])
     if (rc) {
         rc = kz__record_fail(KZ_EINVAL, "internal: signed record does not decode (%s)",
                              kz_strerror(rc));
+        goto fail_msg;
+    }
+    /* Never sign what every other node would refuse. */
+    if (handover_verify(&out) != 0) {
+        kz_record_close(&out);
+        rc = kz__record_fail(KZ_EINVAL, "attest.handover: not a signature of previous");
         goto fail_msg;
     }
     kz_record_close(r);

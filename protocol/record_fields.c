@@ -33,6 +33,8 @@ static const kz__field attest_fields[] = {
     UINT(3, attest.joined, KZ_YEAR_MAX, KZ__F_YEAR),
     UINT(4, attest.left, KZ_YEAR_MAX, KZ__F_YEAR),
     STR(5, attest.department, KZ_SHORT_MAX, 0),
+    OPTKEY(6, attest.previous, attest.has_previous),
+    BYTES(7, attest.handover, KZ_SIG_BYTES, 0),
 };
 
 static const kz__field revoke_fields[] = {
@@ -142,7 +144,19 @@ static int check_none(const kz_record *r)
 
 static int check_attest(const kz_record *r)
 {
-    return check_years("attest", r->body.attest.joined, r->body.attest.left);
+    const kz_body_attest *a = &r->body.attest;
+    /* A hand-over is one statement in two fields: the old key and its
+     * signature. Its signature is checked by kz_record_verify (record.c),
+     * next to the record's own, so that KZ_DECODE_NOVERIFY skips both. */
+    if (a->has_previous != (a->handover.n != 0))
+        return kz__record_fail(KZ_EINVAL, "attest.%s: previous and handover must appear together",
+                               a->has_previous ? "handover" : "previous");
+    if (a->handover.n && a->handover.n != KZ_SIG_BYTES)
+        return kz__record_fail(KZ_EINVAL, "attest.handover: %u bytes, a signature has %u",
+                               (unsigned)a->handover.n, (unsigned)KZ_SIG_BYTES);
+    if (a->has_previous && memcmp(a->previous, a->member, KZ_KEY_BYTES) == 0)
+        return kz__record_fail(KZ_EINVAL, "attest.previous: equals the member key");
+    return check_years("attest", a->joined, a->left);
 }
 
 static int check_profile(const kz_record *r)
