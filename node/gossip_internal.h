@@ -199,6 +199,9 @@ void kz__link_unref(kz__link *l);
 void kz__net_tick(kz_gossip *g, uint64_t now);
 /* Close the listener and every link (BYE). */
 void kz__net_stop(kz_gossip *g);
+/* While stopping: force-close links whose final frame has waited too long.
+ * Returns true when every link's socket is closed. */
+bool kz__net_drain(kz_gossip *g, uint64_t now);
 /* Handle one decoded message on an open link (gossip side). Returns 0, or a
  * KZ_E* code after which the caller stops reading (the link is dropped). */
 int kz__gossip_on_msg(kz__link *l, const kz_wire_msg *m);

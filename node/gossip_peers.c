@@ -126,8 +126,14 @@ static void tick_cb(uv_timer_t *t)
 {
     kz_gossip *g = t->data;
     uint64_t now = kz_now_ms();
-    if (g->stopping)
+    if (g->stopping) {
+        /* Shutting down: the tick lives on until every socket is closed,
+         * forcing shut the ones whose BYE cannot leave (a peer that stopped
+         * reading would otherwise keep the loop, and kizunad, alive). */
+        if (kz__net_drain(g, now))
+            uv_close((uv_handle_t *)&g->tick, NULL);
         return;
+    }
     kz__net_tick(g, now);
     for (kz__link *l = g->links; l; l = l->next) {
         if (l->state != KZ__L_OPEN)
@@ -257,8 +263,9 @@ void kz_gossip_stop(kz_node *n)
         return;
     g->stopping = true;
     kz__net_stop(g);
-    uv_close((uv_handle_t *)&g->tick, NULL);
     uv_close((uv_handle_t *)&g->flush, NULL);
+    if (kz__net_drain(g, kz_now_ms()))
+        uv_close((uv_handle_t *)&g->tick, NULL);
     kz__peers_persist(g, false);
 }
 

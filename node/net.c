@@ -883,3 +883,18 @@ void kz__net_stop(kz_gossip *g)
         kz__link_drop(l, 0, "this node is shutting down");
     }
 }
+
+bool kz__net_drain(kz_gossip *g, uint64_t now)
+{
+    bool all = true;
+    kz__link *next;
+    for (kz__link *l = g->links; l; l = next) {
+        next = l->next;
+        if (l->closed || (!l->tcp_init && l->state == KZ__L_CLOSING))
+            continue;
+        if (l->state != KZ__L_CLOSING || (l->closing_ms && now - l->closing_ms > KZ__CLOSE_GRACE_MS))
+            link_close_handle(l);
+        all = false;
+    }
+    return all;
+}
