@@ -21,6 +21,9 @@ static const kz__verb_table *const kz_tables[] = {
     &kz__verbs_member,
     &kz__verbs_record,
     &kz__verbs_peer,
+    &kz__verbs_events,
+    &kz__verbs_contact,
+    &kz__verbs_metrics,
 };
 
 const kz_control_verb *kz_control_verb_find(const char *name)

@@ -34,6 +34,9 @@ extern const kz__verb_table kz__verbs_node;     /* status, backup */
 extern const kz__verb_table kz__verbs_member;   /* member.*, profile.* */
 extern const kz__verb_table kz__verbs_record;   /* post, record.* */
 extern const kz__verb_table kz__verbs_peer;     /* peer.*, sync.status (handlers_peer.c) */
+extern const kz__verb_table kz__verbs_events;   /* event.*, rsvp (handlers_events.c) */
+extern const kz__verb_table kz__verbs_contact;  /* contact.* (handlers_contact.c) */
+extern const kz__verb_table kz__verbs_metrics;  /* inbox, metrics (handlers_metrics.c) */
 
 /* ---- Argument helpers for handlers (control.c) ----------------------------
  * Each returns 0, or KZ_EINVAL with a message naming the argument in err.

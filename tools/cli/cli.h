@@ -103,5 +103,15 @@ int kz_cmd_peer_remove(kz_cli *cli, int argc, char **argv);
 int kz_cmd_peer_block(kz_cli *cli, int argc, char **argv);
 int kz_cmd_peer_unblock(kz_cli *cli, int argc, char **argv);
 int kz_cmd_sync_status(kz_cli *cli, int argc, char **argv);
+int kz_cmd_event_create(kz_cli *cli, int argc, char **argv);   /* cmd_events.c */
+int kz_cmd_event_list(kz_cli *cli, int argc, char **argv);
+int kz_cmd_event_show(kz_cli *cli, int argc, char **argv);
+int kz_cmd_rsvp(kz_cli *cli, int argc, char **argv);
+int kz_cmd_contact_send(kz_cli *cli, int argc, char **argv);   /* cmd_contact.c */
+int kz_cmd_contact_inbox(kz_cli *cli, int argc, char **argv);
+int kz_cmd_contact_accept(kz_cli *cli, int argc, char **argv);
+int kz_cmd_contact_ignore(kz_cli *cli, int argc, char **argv);
+int kz_cmd_inbox(kz_cli *cli, int argc, char **argv);
+int kz_cmd_metrics(kz_cli *cli, int argc, char **argv);
 
 #endif

@@ -149,6 +149,70 @@ static const kz_cli_cmd kz_cmds[] = {
      "`kizuna.conf`, somewhere safe and separate. To restore, put `data.mdb` and those "
      "files into a new directory (mode 0700) and run `kizunad --data` on it.\n",
      1, 1, kz_cmd_backup},
+    {"event create",
+     "MEMBER_ID --room ROOM --title T --start \"YYYY-MM-DD HH:MM\" [--end \"YYYY-MM-DD HH:MM\"] "
+     "[--tz ZONE] [--place P] [--link URL] [--capacity N] [--description D]",
+     "Announce an event as a member of this node and print the event id.",
+     "The secretariat (role `secretariat` in the member's attestation) may create events in "
+     "any room; other members only in the `lounge`. Times are wall-clock times in `--tz`, an "
+     "IANA zone name (default `Asia/Tokyo`); the start must be in the future and the end "
+     "after the start. `--capacity N` limits confirmed seats (0 or absent: unlimited); "
+     "beyond it, going answers are waitlisted in the order they were made (see "
+     "docs/talk.md).\n",
+     1, 1, kz_cmd_event_create},
+    {"event list", "[--room ROOM] [--json]", "List events with their RSVP counts.",
+     "One line per event: id, start in the event's zone, room, title, confirmed seats out of "
+     "the capacity, waitlist and maybe counts. With `--json`, an array of objects with "
+     "`event_id`, `organiser`, `room`, `title`, `start`, `start_utc`, `start_ms`, `end`, "
+     "`tz`, `place`, `link`, `description`, `capacity`, `going`, `confirmed`, `waitlisted`, "
+     "`maybe`, `not_going`.\n",
+     0, 0, kz_cmd_event_list},
+    {"event show", "EVENT_ID [--as ORGANISER_MEMBER_ID] [--json]",
+     "Show an event with its counts; the attendee list for its organiser.",
+     "Everyone sees the counts. `--as` with the organiser's member id, on the organiser's "
+     "home node, adds `attendees`: each member's answer and place (`confirmed`, "
+     "`waitlisted`, `maybe`, `no`, `late`). Every node computes the same places from the "
+     "replicated RSVPs.\n",
+     1, 1, kz_cmd_event_show},
+    {"rsvp", "MEMBER_ID EVENT_ID going|maybe|no", "Answer an event and print the RSVP id.",
+     "A new answer replaces the member's previous one. Answers are closed once the event "
+     "starts (refused here and by every other node). Answering `going` again after another "
+     "answer puts the member at the back of the queue for seats.\n",
+     3, 3, kz_cmd_rsvp},
+    {"contact send", "MEMBER_ID TO_MEMBER_ID MESSAGE",
+     "Send a private contact request and print its id.",
+     "The message (up to 2000 bytes) is sealed to the recipient's key with `crypto_box_seal`: "
+     "other nodes store and relay only ciphertext. The recipient must have a live "
+     "attestation in this node's store.\n",
+     3, 3, kz_cmd_contact_send},
+    {"contact inbox", "MEMBER_ID [--json]", "Contact requests and answers to a member of this node.",
+     "Opens each message with the member's key. Requests show their state: `new`, `accepted` "
+     "or `ignored`. With `--json`, an array of objects with `contact_id`, `from`, "
+     "`from_name`, `received`, `kind` (`request` or `accept`), `message`, `reveal`, `ref` and "
+     "`state`.\n",
+     1, 1, kz_cmd_contact_inbox},
+    {"contact accept", "MEMBER_ID CONTACT_ID [--reveal TEXT] [--message TEXT]",
+     "Accept a contact request and print the id of the answer.",
+     "Sends an answer sealed to the requester, optionally revealing contact details "
+     "(`--reveal \"email: ...\"`, up to 1000 bytes), and marks the request accepted.\n",
+     2, 2, kz_cmd_contact_accept},
+    {"contact ignore", "MEMBER_ID CONTACT_ID", "Mark a contact request as ignored.",
+     "Nothing is sent: the mark is kept on this node only.\n",
+     2, 2, kz_cmd_contact_ignore},
+    {"inbox", "MEMBER_ID [--since DATE] [--json]", "Notifications for a member of this node.",
+     "Nominations for the relay, replies and reactions to the member's posts and replies, "
+     "contact requests and answers, and reminders of events the member is going to that "
+     "start within 48 hours. `--since` takes `YYYY-MM-DD` (UTC) or `YYYY-MM-DDTHH:MM:SSZ`. "
+     "With `--json`, an object with `member_id`, `counts` (per kind) and `items` (objects "
+     "with `kind`, `id`, `from`, `from_name`, `time` and kind-specific fields).\n",
+     1, 1, kz_cmd_inbox},
+    {"metrics", "[--since DATE] [--json]", "Activity counts for the alumni office.",
+     "Members registered (live attestations) and active (authored anything in the window), "
+     "share who posted, posts per two weeks, relay progress, requests with replies per "
+     "request and the median time to the first reply, replies, reactions, event RSVPs and "
+     "confirmed seats, and cross-company replies and contacts. Counts only. `--since` as for "
+     "`inbox`; default: everything.\n",
+     0, 0, kz_cmd_metrics},
     {"help", "[COMMAND]", "Show the list of commands, or one command's help.", NULL, 0, -1,
      kz_cmd_help},
 };
