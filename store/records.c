@@ -363,6 +363,8 @@ static int apply(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *r
         return KZ_ENOATTEST;
     if ((rc = kz__event_rules_accept(s, txn, r)) != 0)
         return rc;
+    if ((rc = kz__talk_rules_accept(s, txn, r)) != 0)
+        return rc;
 
     if (r->type == KZ_T_DELETE && (rc = apply_delete(s, txn, r, res)) != 0)
         return rc;

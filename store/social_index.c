@@ -44,11 +44,9 @@ static bool ref_target(const kz_record *r, const uint8_t **target)
     case KZ_T_RSVP:
         *target = r->body.rsvp.event;
         return true;
-#ifdef KZ_T_VOTE
     case KZ_T_VOTE:
         *target = r->body.vote.poll;
         return true;
-#endif
     default:
         return false;
     }

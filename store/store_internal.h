@@ -93,6 +93,11 @@ int kz__social_removed(kz_store *s, MDB_txn *txn, const kz_record *r);
  * apply() in records.c after the attestation check. 0 or a refusal. */
 int kz__event_rules_accept(kz_store *s, MDB_txn *txn, const kz_record *r);
 
+/* Acceptance rules for rooms, posts, edits, replies, reactions, votes and
+ * reports (talk_rules.c), called by apply() in records.c right after
+ * kz__event_rules_accept. 0 or a refusal. */
+int kz__talk_rules_accept(kz_store *s, MDB_txn *txn, const kz_record *r);
+
 /* 1 when node is blocked, 0 when not, or a KZ_E* code. */
 int kz__is_blocked(kz_store *s, MDB_txn *txn, const uint8_t node[KZ_KEY_BYTES]);
 
