@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_federation_faults.sh: faults between real kizunad processes: a node
 # killed with SIGKILL in the middle of a large transfer restarts with an
-# intact store and converges; a partition (the middle node of a line
+# intact store and converges; a node that lost its store recovers all of
+# it, its own records included, from a peer; a partition (the middle node of a line
 # stopped, or a block) with writes on both sides heals and converges.
 source "$(dirname "$0")/fed_lib.sh"
 
@@ -28,6 +29,18 @@ ok "q killed with SIGKILL after $got of $TOTAL records"
 start q
 wait_count "$TOTAL" 90 p q
 ok "q restarts and converges"
+
+# ---- A node that lost its disk gets everything back, its own records included
+MQ=$(member q)
+PQ=$(kz q post "$MQ" --room general "written on q before its disk died")
+wait_record "$PQ" 10 p
+stop q
+rm -f "$T/q/data.mdb" "$T/q/lock.mdb"
+start q
+peer q p   # the peer list was on the lost disk too
+wait_record "$PQ" 60 q
+wait_count "$(nrec p)" 90 p q
+ok "q with an empty store gets everything back, its own member's post included"
 
 # ---- Partition: the middle node of a line stops; both ends write; heal --------------
 mk r1 "$T/fed.key"
