@@ -232,6 +232,18 @@ static int kz_h_event_show(kz_node *n, json_t *args, json_t **result, char *err,
     uint64_t counts[5];
     kz__event_attendance(&e, &rs, &v, &k, counts);
     json_t *o = kz_event_json(&e, counts);
+    /* A digest of the decided places (RSVP ids in seat order, each with its
+     * place) lets anyone check that two nodes agree on the list without
+     * seeing who is on it. */
+    uint8_t dg[crypto_generichash_BYTES];
+    crypto_generichash_state hs;
+    crypto_generichash_init(&hs, NULL, 0, sizeof dg);
+    for (size_t i = 0; i < k; i++) {
+        crypto_generichash_update(&hs, v[i].id, KZ_ID_BYTES);
+        crypto_generichash_update(&hs, &v[i].place, 1);
+    }
+    crypto_generichash_final(&hs, dg, sizeof dg);
+    json_object_set_new(o, "places_digest", kz_json_hex(dg, sizeof dg));
     if (organiser) {
         json_t *list = json_array();
         for (size_t i = 0; i < k; i++) {
