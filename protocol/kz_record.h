@@ -150,6 +150,8 @@ typedef struct {
     uint32_t n_options;                   /* 6: poll options (poll only, 2..10) */
     kz_str options[KZ_POLL_OPTIONS_MAX];
     bool closed;                          /* 7: request resolved / poll closed */
+    bool has_event;                       /* 8: the event this post reports on, optional */
+    uint8_t event[KZ_ID_BYTES];
 } kz_body_post;
 
 typedef struct {

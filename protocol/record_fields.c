@@ -68,6 +68,7 @@ static const kz__field post_fields[] = {
     OPTKEY(5, post.edit_of, post.has_edit_of),
     LIST(6, post.options, post.n_options, KZ_SHORT_MAX, KZ_POLL_OPTIONS_MAX),
     BOOL(7, post.closed),
+    OPTKEY(8, post.event, post.has_event),
 };
 
 static const kz__field reply_fields[] = {

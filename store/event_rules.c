@@ -72,9 +72,28 @@ static int kz_contact_rule(kz_store *s, MDB_txn *txn, const kz_record *r)
     return h.found ? 0 : KZ_ENOATTEST;
 }
 
+/* Event reports: a post's event link, when the target is stored, must point
+ * at an event (a link that arrives before its event is kept, as for RSVPs). */
+static int kz_post_event_rule(kz_store *s, MDB_txn *txn, const kz_record *r)
+{
+    kz_record e = {0};
+    if (!r->body.post.has_event)
+        return 0;
+    int rc = kz_load(s, txn, r->body.post.event, &e);
+    if (rc == KZ_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    rc = e.type == KZ_T_EVENT ? 0 : KZ_EINVAL;
+    kz_record_close(&e);
+    return rc;
+}
+
 int kz__event_rules_accept(kz_store *s, MDB_txn *txn, const kz_record *r)
 {
     switch (r->type) {
+    case KZ_T_POST:
+        return kz_post_event_rule(s, txn, r);
     case KZ_T_EVENT:
         return kz_event_rule(s, txn, r);
     case KZ_T_RSVP:

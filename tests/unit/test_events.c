@@ -141,6 +141,47 @@ static void test_rsvp_after_start(void **state)
     fx_close(&f);
 }
 
+static void mk_report(kz_record *r, const key *author, const uint8_t event[KZ_ID_BYTES], uint64_t t)
+{
+    kz_record_init(r, KZ_T_POST, author->pk, t);
+    r->body.post.room = (kz_str){KZ_EVENT_LOUNGE, (uint32_t)strlen(KZ_EVENT_LOUNGE)};
+    r->body.post.text = (kz_str){"What a night", 12};
+    r->body.post.has_event = true;
+    memcpy(r->body.post.event, event, KZ_ID_BYTES);
+    sign_ok(r, author);
+}
+
+/* A report post links to its event (post key 8); the link survives the
+ * round trip and must point at an event when the target is known. */
+static void test_post_event_link(void **state)
+{
+    (void)state;
+    fx f;
+    key node, alice;
+    kz_record nr, a, ev, rep, bad, dec;
+    fx_open(&f);
+    key_make(&node, 1);
+    key_make(&alice, 3);
+    mk_node(&nr, &node, T0);
+    mk_attest(&a, &node, &alice, T0 + 1);
+    assert_int_equal(kz_store_put(f.s, &nr, NULL), 0);
+    assert_int_equal(kz_store_put(f.s, &a, NULL), 0);
+    mk_event(&ev, &alice, KZ_EVENT_LOUNGE, T0 + 2, T0 + 50);
+    assert_int_equal(kz_store_put(f.s, &ev, NULL), 0);
+    mk_report(&rep, &alice, ev.id, T0 + 100);
+    assert_int_equal(kz_record_decode(&dec, rep.raw, rep.raw_len, 0, 0), 0);
+    assert_true(dec.body.post.has_event);
+    assert_memory_equal(dec.body.post.event, ev.id, KZ_ID_BYTES);
+    kz_record_close(&dec);
+    assert_int_equal(kz_store_put(f.s, &rep, NULL), 0);
+    mk_report(&bad, &alice, a.id, T0 + 101); /* an attestation is not an event */
+    assert_int_equal(kz_store_put(f.s, &bad, NULL), KZ_EINVAL);
+    kz_record *all[] = {&nr, &a, &ev, &rep, &bad};
+    for (size_t i = 0; i < KZ_ARRAY_LEN(all); i++)
+        kz_record_close(all[i]);
+    fx_close(&f);
+}
+
 static void test_contact_unknown_recipient(void **state)
 {
     (void)state;
@@ -321,6 +362,7 @@ static void test_contact_only_recipient(void **state)
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_capacity_order),
     cmocka_unit_test(test_rsvp_after_start),
+    cmocka_unit_test(test_post_event_link),
     cmocka_unit_test(test_contact_unknown_recipient),
     cmocka_unit_test(test_tz_parse),
     cmocka_unit_test(test_contact_roundtrip),

@@ -175,10 +175,10 @@ static void test_unknown_key(void **s)
     static buf b;
     post_min_body(&b);
     b.b[0] = 0x83;
-    put1(&b, 0x08);
+    put1(&b, 0x7f); /* past every post key (8 is the event link) */
     put_fixstr(&b, "x");
     expect_rc(try_body(KZ_T_POST, &b), KZ_EDECODE);
-    assert_non_null(strstr(kz_record_last_error(), "unknown key 8"));
+    assert_non_null(strstr(kz_record_last_error(), "unknown key 127"));
     /* key 0 is never used either */
     b.n = 0;
     put1(&b, 0x83);
