@@ -117,6 +117,8 @@ static json_t *kz_json_body(const kz_record *r)
             json_object_set_new(o, "options", kz_jlist(b->options, b->n_options));
         if (b->closed)
             json_object_set_new(o, "closed", json_true());
+        if (b->has_event)
+            json_object_set_new(o, "event", kz_json_hex(b->event, KZ_ID_BYTES));
         break;
     }
     case KZ_T_REPLY:
