@@ -223,7 +223,7 @@ static int kz_h_event_show(kz_node *n, json_t *args, json_t **result, char *err,
         }
         organiser = true;
     }
-    if ((rc = kz__talk_collect(n, KZ_T_RSVP, 0, &rs)) != 0) {
+    if ((rc = kz__talk_refs(n, id, KZ_T_RSVP, &rs)) != 0) {
         snprintf(err, errsz, "cannot read RSVPs: %s", kz_strerror(rc));
         goto out;
     }

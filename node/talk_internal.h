@@ -17,6 +17,10 @@ typedef struct {
  * stops at the first older record: cost O(records of that type in the
  * window). KZ_E* on a store failure (v keeps what it had). */
 int kz__talk_collect(kz_node *n, int type, uint64_t since_ms, kz__recvec *v) KZ_WARN_UNUSED;
+/* Decode every record of type pointing at target (refs index: cost
+ * O(those records)) into v, newest first. */
+int kz__talk_refs(kz_node *n, const uint8_t target[KZ_ID_BYTES], int type,
+                  kz__recvec *v) KZ_WARN_UNUSED;
 /* Close every record and free the array. */
 void kz__recvec_free(kz__recvec *v);
 

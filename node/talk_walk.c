@@ -37,6 +37,13 @@ int kz__talk_collect(kz_node *n, int type, uint64_t since_ms, kz__recvec *v)
     return rc < 0 ? rc : 0;
 }
 
+int kz__talk_refs(kz_node *n, const uint8_t target[KZ_ID_BYTES], int type, kz__recvec *v)
+{
+    kz_collect c = {v, 0};
+    int rc = kz_store_iter_refs(n->store, target, type, true, kz_collect_cb, &c);
+    return rc < 0 ? rc : 0;
+}
+
 void kz__recvec_free(kz__recvec *v)
 {
     for (size_t i = 0; i < v->n; i++)
