@@ -24,6 +24,8 @@ static const kz__verb_table *const kz_tables[] = {
     &kz__verbs_events,
     &kz__verbs_contact,
     &kz__verbs_metrics,
+    &kz__verbs_talk,
+    &kz__verbs_talk_read,
 };
 
 const kz_control_verb *kz_control_verb_find(const char *name)

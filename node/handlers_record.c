@@ -1,5 +1,5 @@
-/* handlers_record.c: control verbs for records: post, record.get,
- * record.show, record.import. */
+/* handlers_record.c: control verbs for records: record.get, record.show,
+ * record.import (post lives with the talk room, handlers_talk.c). */
 #include "internal.h"
 
 #include <sodium.h>
@@ -10,77 +10,6 @@
 /* Base64 length of the largest input we look at (KZ_RECORD_MAX + 1 bytes, so
  * that "one byte too many" is reported as too large, not as garbage). */
 #define KZ_B64_MAX (4 * ((KZ_RECORD_MAX + 1 + 2) / 3))
-
-static int kz_h_post(kz_node *n, json_t *args, json_t **result, char *err, size_t errsz)
-{
-    static const char *const allowed[] = {"member", "room", "kind", "nominate", "text", NULL};
-    uint8_t pk[KZ_KEY_BYTES], sk[KZ_SECKEY_BYTES], nominee[KZ_KEY_BYTES];
-    uint8_t home[KZ_KEY_BYTES], aid[KZ_ID_BYTES];
-    const char *room, *kind_s, *text;
-    int kind = KZ_POST_TEXT;
-    bool has_nominee = false;
-    kz_store_member m;
-    kz_record rec;
-    int rc;
-    memset(&rec, 0, sizeof rec);
-    if ((rc = kz__arg_only(args, allowed, err, errsz)) != 0 ||
-        (rc = kz__arg_id(args, "member", pk, err, errsz)) != 0 ||
-        (rc = kz__arg_str(args, "room", true, KZ_SHORT_MAX, false, &room, err, errsz)) != 0 ||
-        (rc = kz__arg_str(args, "kind", false, 16, false, &kind_s, err, errsz)) != 0 ||
-        (rc = kz__arg_str(args, "text", true, KZ_TEXT_MAX, true, &text, err, errsz)) != 0)
-        return rc;
-    if (kind_s) {
-        kind = kz_post_kind_parse(kind_s);
-        if (kind != KZ_POST_TEXT && kind != KZ_POST_INTRO && kind != KZ_POST_REQUEST &&
-            kind != KZ_POST_PROMO) {
-            snprintf(err, errsz, "kind must be text, intro, request or promo");
-            return KZ_EINVAL;
-        }
-    }
-    if (json_object_get(args, "nominate") && !json_is_null(json_object_get(args, "nominate"))) {
-        if ((rc = kz__arg_id(args, "nominate", nominee, err, errsz)) != 0)
-            return rc;
-        if (kind != KZ_POST_INTRO) {
-            snprintf(err, errsz, "nominate is only for intro posts (kind intro)");
-            return KZ_EINVAL;
-        }
-        if (memcmp(nominee, pk, KZ_KEY_BYTES) == 0) {
-            snprintf(err, errsz, "a member cannot nominate themself");
-            return KZ_EINVAL;
-        }
-        if (kz_store_member_home(n->store, nominee, home, aid) != 0) {
-            kz_idstr nid = kz_id_to_str(nominee);
-            snprintf(err, errsz, "nominated member %s has no live attestation here", nid.s);
-            return KZ_ENOATTEST;
-        }
-        has_nominee = true;
-    }
-    rc = kz__member_key(n, pk, &m, sk, err, errsz);
-    if (rc != 0)
-        return rc;
-    kz_record_init(&rec, KZ_T_POST, pk, kz_node_created_ms(n, 0));
-    rec.body.post.room = (kz_str){room, (uint32_t)strlen(room)};
-    rec.body.post.kind = (uint8_t)kind;
-    rec.body.post.text = (kz_str){text, (uint32_t)strlen(text)};
-    if (has_nominee) {
-        rec.body.post.has_nominate = true;
-        memcpy(rec.body.post.nominate, nominee, KZ_KEY_BYTES);
-    }
-    if ((rc = kz_record_sign(&rec, sk)) != 0) {
-        snprintf(err, errsz, "invalid post: %s", kz_record_last_error());
-        goto out;
-    }
-    if ((rc = kz_node_put(n, &rec, KZ_SRC_LOCAL, NULL)) != 0) {
-        snprintf(err, errsz, "cannot store the post: %s", kz__refusal(rc));
-        goto out;
-    }
-    *result = json_pack("{s:o}", "post_id", kz_json_hex(rec.id, KZ_ID_BYTES));
-out:
-    sodium_memzero(sk, sizeof sk);
-    sodium_memzero(&m, sizeof m);
-    kz_record_close(&rec);
-    return rc;
-}
 
 static int kz_load_by_arg(kz_node *n, json_t *args, kz_record *r, char *err, size_t errsz)
 {
@@ -209,7 +138,6 @@ static int kz_h_record_import(kz_node *n, json_t *args, json_t **result, char *e
 }
 
 static const kz_control_verb kz_verbs[] = {
-    {"post", kz_h_post, "sign a talk-room post by args.member; args room, kind, nominate, text"},
     {"record.get", kz_h_record_get, "the raw bytes of record args.id, base64 (raw_b64)"},
     {"record.show", kz_h_record_show, "record args.id decoded, with its signature checked"},
     {"record.import", kz_h_record_import,

@@ -165,6 +165,20 @@ static json_t *kz_json_body(const kz_record *r)
         json_object_set_new(o, "to", kz_json_hex(r->body.contact.to, KZ_KEY_BYTES));
         json_object_set_new(o, "sealed_bytes", json_integer(r->body.contact.sealed.n));
         break;
+    case KZ_T_VOTE:
+        json_object_set_new(o, "poll", kz_json_hex(r->body.vote.poll, KZ_ID_BYTES));
+        json_object_set_new(o, "option", json_integer(r->body.vote.option));
+        break;
+    case KZ_T_REPORT:
+        json_object_set_new(o, "to", kz_json_hex(r->body.report.to, KZ_KEY_BYTES));
+        json_object_set_new(o, "sealed_bytes", json_integer(r->body.report.sealed.n));
+        break;
+    case KZ_T_ROOM:
+        json_object_set_new(o, "name", kz_json_kzstr(r->body.room.name));
+        kz_set_opt_str(o, "title", r->body.room.title);
+        kz_set_opt_str(o, "description", r->body.room.description);
+        json_object_set_new(o, "scope", json_string(r->body.room.scope ? "company" : "federation"));
+        break;
     default:
         break;
     }

@@ -224,13 +224,13 @@ contains "$ERR" "not held by this node"
 ok "profile set and show"
 
 # ---- posts and records ----------------------------------------------------------------------------
-expect 0 "$KIZUNA" --data "$D" post "$M1" --room general "はじめまして、鈴木です。"
+expect 0 "$KIZUNA" --data "$D" post "$M1" --room lounge "はじめまして、鈴木です。"
 POST=$OUT
 is_id "$POST"
-expect 0 "$KIZUNA" --data "$D" post "$M1" --room intro --kind intro --nominate "$M2" "リレー自己紹介です"
+expect 0 "$KIZUNA" --data "$D" post "$M1" --room lounge --kind intro --nominate "$M2" "リレー自己紹介です"
 is_id "$OUT"
-expect 2 "$KIZUNA" --data "$D" post "$M1" --room general --nominate "$M2" "nominate without intro"
-expect 2 "$KIZUNA" --data "$D" post "$M1" --room general --kind ad "bad kind"
+expect 2 "$KIZUNA" --data "$D" post "$M1" --room lounge --nominate "$M2" "nominate without intro"
+expect 2 "$KIZUNA" --data "$D" post "$M1" --room lounge --kind ad "bad kind"
 expect 2 "$KIZUNA" --data "$D" post "$M1" "no room"
 expect 0 "$KIZUNA" --data "$D" record show "$POST" --json
 echo "$OUT" | python3 -c '
@@ -238,7 +238,7 @@ import json, sys
 r = json.load(sys.stdin)
 assert r["id"] == sys.argv[1] and r["type"] == "post" and r["author"] == sys.argv[2]
 assert r["signature"] == "valid" and r["created"].endswith("Z")
-assert r["body"] == {"room": "general", "kind": "text", "text": "はじめまして、鈴木です。"}, r["body"]
+assert r["body"] == {"room": "lounge", "kind": "text", "text": "はじめまして、鈴木です。"}, r["body"]
 ' "$POST" "$M1" || fail "record show --json"
 expect 0 "$KIZUNA" --data "$D" record show "$POST"
 contains "$OUT" "signature    valid"
@@ -351,7 +351,7 @@ expect 0 "$KIZUNA" --data "$D" member revoke "$M2"
 is_id "$OUT"
 expect 1 "$KIZUNA" --data "$D" member revoke "$M2"
 contains "$ERR" "already revoked"
-expect 1 "$KIZUNA" --data "$D" post "$M2" --room general "after revoke"
+expect 1 "$KIZUNA" --data "$D" post "$M2" --room lounge "after revoke"
 expect 0 "$KIZUNA" --data "$D" member list --json
 echo "$OUT" | python3 -c '
 import json, sys
@@ -383,7 +383,7 @@ expect 0 "$KIZUNA" --data "$R" profile show "$M1" --json
 echo "$OUT" | python3 -c 'import json,sys; p=json.load(sys.stdin); assert "rehire" in p["open_to"], p' \
     || fail "restored node lost the private member table"
 # member keys still decrypt with the restored storage.key
-expect 0 "$KIZUNA" --data "$R" post "$M1" --room general "restored"
+expect 0 "$KIZUNA" --data "$R" post "$M1" --room lounge "restored"
 stop_node "$RESTORED_PID"
 ok "backup, restore on a second kizunad"
 

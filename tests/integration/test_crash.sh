@@ -41,7 +41,7 @@ M=$("$KIZUNA" --data "$D" member add --name "耐久 太郎" --reading "たいき
 (
     i=0
     while [ "$i" -lt 100000 ]; do
-        id=$("$KIZUNA" --data "$D" post "$M" --room crash "post number $i" 2>/dev/null) || exit 0
+        id=$("$KIZUNA" --data "$D" post "$M" --room lounge "post number $i" 2>/dev/null) || exit 0
         echo "$id" >>"$T/acked"
         i=$((i + 1))
     done
@@ -71,7 +71,7 @@ done <"$T/acked"
 POSTS=$("$KIZUNA" --data "$D" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["by_type"]["post"])')
 [ "$POSTS" -ge "$ACKED" ] || fail "status counts $POSTS posts, fewer than $ACKED acknowledged"
 # the store still takes writes after the crash
-"$KIZUNA" --data "$D" post "$M" --room crash "after the crash" >/dev/null || fail "post after restart"
+"$KIZUNA" --data "$D" post "$M" --room lounge "after the crash" >/dev/null || fail "post after restart"
 kill -TERM "$NODE_PID"
 wait "$NODE_PID" || fail "kizunad did not exit 0 after SIGTERM"
 echo "all $ACKED acknowledged posts survived kill -9 ($POSTS stored)"

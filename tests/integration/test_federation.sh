@@ -35,7 +35,7 @@ ok "peer list and sync status report the link"
 
 # Push: a post made on a shows up on b.
 M=$(member a)
-P=$(kz a post "$M" --room general "hello from a")
+P=$(kz a post "$M" --room lounge "hello from a")
 wait_record "$P" 10 b
 ok "a post on a reaches b"
 
@@ -96,12 +96,12 @@ peer l4 l3
 wait_count 724 60 l1 l2 l3 l4
 ok "a line of four converges (multi-hop)"
 M1=$(member l1)
-P1=$(kz l1 post "$M1" --room general "from one end")
+P1=$(kz l1 post "$M1" --room lounge "from one end")
 wait_record "$P1" 10 l4
 ok "a post on one end of the line reaches the other end"
 peer l1 l4
 M4=$(member l4)
-P4=$(kz l4 post "$M4" --room general "around the ring")
+P4=$(kz l4 post "$M4" --room lounge "around the ring")
 wait_record "$P4" 10 l1 l2 l3
 wait_count "$(nrec l4)" 20 l1 l2 l3 l4
 ok "a ring converges"

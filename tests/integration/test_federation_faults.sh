@@ -32,7 +32,7 @@ ok "q restarts and converges"
 
 # ---- A node that lost its disk gets everything back, its own records included
 MQ=$(member q)
-PQ=$(kz q post "$MQ" --room general "written on q before its disk died")
+PQ=$(kz q post "$MQ" --room lounge "written on q before its disk died")
 wait_record "$PQ" 10 p
 stop q
 rm -f "$T/q/data.mdb" "$T/q/lock.mdb"
@@ -53,8 +53,8 @@ M1=$(member r1)
 M3=$(member r3)
 wait_count 7 30 r1 r2 r3   # 3 node records, 2 attestations, 2 profiles
 stop r2
-P1=$(kz r1 post "$M1" --room general "written on the left during the partition")
-P3=$(kz r3 post "$M3" --room general "written on the right during the partition")
+P1=$(kz r1 post "$M1" --room lounge "written on the left during the partition")
+P3=$(kz r3 post "$M3" --room lounge "written on the right during the partition")
 sleep 1
 kz r3 record show "$P1" >/dev/null 2>&1 && fail "the post crossed a stopped node"
 start r2
@@ -65,8 +65,8 @@ ok "a stopped middle node: both sides' writes converge after restart"
 
 # Partition by blocking: r2 blocks r3, both ends write, r2 unblocks.
 kz r2 peer block "${NID[r3]}" >/dev/null
-P1=$(kz r1 post "$M1" --room general "left again")
-P3=$(kz r3 post "$M3" --room general "right again")
+P1=$(kz r1 post "$M1" --room lounge "left again")
+P3=$(kz r3 post "$M3" --room lounge "right again")
 wait_record "$P1" 10 r2
 sleep 1
 kz r3 record show "$P1" >/dev/null 2>&1 && fail "the post crossed a block"

@@ -113,5 +113,18 @@ int kz_cmd_contact_accept(kz_cli *cli, int argc, char **argv);
 int kz_cmd_contact_ignore(kz_cli *cli, int argc, char **argv);
 int kz_cmd_inbox(kz_cli *cli, int argc, char **argv);
 int kz_cmd_metrics(kz_cli *cli, int argc, char **argv);
+int kz_cmd_reply(kz_cli *cli, int argc, char **argv);          /* cmd_talk.c (also post) */
+int kz_cmd_react(kz_cli *cli, int argc, char **argv);
+int kz_cmd_vote(kz_cli *cli, int argc, char **argv);
+int kz_cmd_report(kz_cli *cli, int argc, char **argv);
+int kz_cmd_report_list(kz_cli *cli, int argc, char **argv);
+int kz_cmd_delete(kz_cli *cli, int argc, char **argv);
+int kz_cmd_moderate_delete(kz_cli *cli, int argc, char **argv);
+int kz_cmd_room_create(kz_cli *cli, int argc, char **argv);
+int kz_cmd_room_list(kz_cli *cli, int argc, char **argv);
+int kz_cmd_feed(kz_cli *cli, int argc, char **argv);
+int kz_cmd_thread(kz_cli *cli, int argc, char **argv);
+int kz_cmd_relay_show(kz_cli *cli, int argc, char **argv);
+int kz_cmd_poll_show(kz_cli *cli, int argc, char **argv);
 
 #endif

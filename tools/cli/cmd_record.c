@@ -1,4 +1,4 @@
-/* cmd_record.c: post, record export, record import, record show. */
+/* cmd_record.c: record export, record import, record show (post is in cmd_talk.c). */
 #include "cli.h"
 
 #include <errno.h>
@@ -12,78 +12,6 @@ static const char *kz_jstr(json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
     return s ? s : "";
-}
-
-int kz_cmd_post(kz_cli *cli, int argc, char **argv)
-{
-    kz_cli_opt opts[] = {
-        {"--room", true, false, NULL},
-        {"--kind", true, false, NULL},
-        {"--nominate", true, false, NULL},
-    };
-    const size_t no = KZ_ARRAY_LEN(opts);
-    char *pos[2];
-    int npos;
-    json_t *r;
-    uint8_t *stdin_text = NULL;
-    int rc = kz_cli_parse(cli, argc, argv, opts, no, pos, &npos);
-    if (rc != 0)
-        return rc;
-    const char *room = kz_cli_optval(opts, no, "--room");
-    const char *kind = kz_cli_optval(opts, no, "--kind");
-    const char *nominee = kz_cli_optval(opts, no, "--nominate");
-    const char *text = pos[1];
-    if ((rc = kz_cli_check_id(cli, "MEMBER_ID", pos[0])) != 0)
-        return rc;
-    if (!room)
-        return kz_cli_usage_error(cli, "--room is required");
-    if ((rc = kz_cli_check_text(cli, "--room", room, KZ_SHORT_MAX, false)) != 0)
-        return rc;
-    if (kind) {
-        int k = kz_post_kind_parse(kind);
-        if (k != KZ_POST_TEXT && k != KZ_POST_INTRO && k != KZ_POST_REQUEST && k != KZ_POST_PROMO)
-            return kz_cli_usage_error(cli, "--kind must be text, intro, request or promo, not '%.20s'", kind);
-    }
-    if (nominee) {
-        if ((rc = kz_cli_check_id(cli, "--nominate", nominee)) != 0)
-            return rc;
-        if (!kind || strcmp(kind, "intro") != 0)
-            return kz_cli_usage_error(cli, "--nominate goes with --kind intro");
-    }
-    if (strcmp(text, "-") == 0) {
-        size_t len;
-        if ((rc = kz_cli_read_file("-", KZ_TEXT_MAX + 1, &stdin_text, &len)) != 0)
-            return rc;
-        while (len > 0 && stdin_text[len - 1] == '\n')
-            len--;
-        if (memchr(stdin_text, '\0', len)) {
-            free(stdin_text);
-            return kz_cli_error("the text on standard input contains a NUL byte");
-        }
-        stdin_text[len < KZ_TEXT_MAX + 1 ? len : KZ_TEXT_MAX] = '\0';
-        if (len > KZ_TEXT_MAX) {
-            free(stdin_text);
-            return kz_cli_usage_error(cli, "TEXT is longer than %d bytes", KZ_TEXT_MAX);
-        }
-        text = (const char *)stdin_text;
-    }
-    if ((rc = kz_cli_check_text(cli, "TEXT", text, KZ_TEXT_MAX, true)) != 0) {
-        free(stdin_text);
-        return rc;
-    }
-    json_t *args = json_pack("{s:s, s:s, s:s}", "member", pos[0], "room", room, "text", text);
-    free(stdin_text);
-    if (kind)
-        json_object_set_new(args, "kind", json_string(kind));
-    if (nominee)
-        json_object_set_new(args, "nominate", json_string(nominee));
-    rc = kz_cli_call(cli, "post", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    printf("%s\n", kz_jstr(r, "post_id"));
-    json_decref(r);
-    return KZ_EXIT_OK;
 }
 
 int kz_cmd_record_export(kz_cli *cli, int argc, char **argv)

@@ -118,15 +118,87 @@ static const kz_cli_cmd kz_cmds[] = {
      "(`role`, `tenure_joined`, `tenure_left`), `status`, and when the profile was last "
      "updated. `open_to` includes `rehire` only for members of this node.\n",
      1, 1, kz_cmd_profile_show},
-    {"post", "MEMBER_ID --room ROOM [--kind text|intro|request|promo] [--nominate MEMBER_ID] TEXT",
-     "Post in a talk room as a member of this node and print the post id.",
-     "- `--room ROOM`: room name, e.g. `general`.\n"
-     "- `--kind`: `text` (default), `intro` (self-introduction), `request` (ask for help) or "
-     "`promo` (promote your business).\n"
+    {"post",
+     "MEMBER_ID --room ROOM [--kind KIND] [--nominate MEMBER_ID] [--option TEXT]... TEXT | "
+     "post MEMBER_ID --edit POST_ID [--close] [TEXT]",
+     "Post in a talk room (or edit or close a post) as a member of this node; print its id.",
+     "- `--room ROOM`: `lounge` (everyone in the federation), `company:NODE_ID` (that "
+     "company's members and employees only) or a topic room made with `room create`.\n"
+     "- `--kind`: `text` (default), `intro` (self-introduction), `request` (ask for help), "
+     "`promo` (promote your business), `article` (secretariat only) or `poll`.\n"
      "- `--nominate MEMBER_ID`: with `--kind intro`, the member you invite to introduce "
      "themself next.\n"
+     "- `--option TEXT`: with `--kind poll`, one option; give it 2 to 10 times.\n"
+     "- `--edit POST_ID`: sign a new version of your post (the latest version shows; room, "
+     "kind, nomination and options stay). `--close` with `--edit` marks a request resolved or "
+     "closes a poll (TEXT may then be left out).\n"
      "- TEXT: up to 8000 bytes, newlines allowed; `-` reads it from standard input.\n",
-     2, 2, kz_cmd_post},
+     1, 2, kz_cmd_post},
+    {"reply", "MEMBER_ID POST_ID TEXT", "Reply to a post as a member and print the reply id.",
+     "Replies are one level deep, under an original post in a room the member may see. "
+     "Replies to deleted posts are refused. TEXT as for `post`.\n",
+     3, 3, kz_cmd_reply},
+    {"react", "MEMBER_ID TARGET_ID KIND [--off]", "React to a post or reply; print the id.",
+     "KIND: `like`, `thanks`, `celebrate`, `insightful`, `support` or `funny`. One reaction "
+     "per member and target: a new one replaces the previous; `--off` withdraws it.\n",
+     3, 3, kz_cmd_react},
+    {"vote", "MEMBER_ID POLL_ID OPTION_INDEX", "Vote in a poll and print the vote id.",
+     "OPTION_INDEX counts from 0 (see `poll show`). One vote per member: voting again "
+     "replaces the previous vote on every node. Closed polls refuse votes.\n",
+     3, 3, kz_cmd_vote},
+    {"report", "MEMBER_ID TARGET_ID REASON", "Flag a record to its author's home secretariat.",
+     "The target id and REASON (up to 500 bytes) are sealed to the home node of the "
+     "target's author (`crypto_box_seal`); other nodes relay only ciphertext and see who "
+     "reported to which node, not what. The home node reads it with `report list`.\n",
+     3, 3, kz_cmd_report},
+    {"report list", "[--json]", "Reports addressed to this node, decrypted.",
+     "With `--json`, objects with `report_id`, `from`, `created_ms`, `target`, `reason` and "
+     "`target_deleted` (or `unreadable`).\n",
+     0, 0, kz_cmd_report_list},
+    {"delete", "MEMBER_ID RECORD_ID [--reason R]", "Delete one of a member's own records.",
+     "Signs a tombstone with the member's key: the record is purged on every node and its "
+     "id never accepted again. Prints the delete record id.\n",
+     2, 2, kz_cmd_delete},
+    {"moderate delete", "RECORD_ID [--reason R]",
+     "Delete a record of one of this node's members (moderation).",
+     "Signs a tombstone with the node key; every node accepts it because this node attests "
+     "the author. Records of other companies' members are refused: report them instead.\n",
+     1, 1, kz_cmd_moderate_delete},
+    {"room create", "MEMBER_ID NAME [--title T] [--description D] [--scope federation|company]",
+     "Create (or update) a topic room; print the room record id.",
+     "MEMBER_ID must be a secretariat member of this node; the room is signed with the node "
+     "key. NAME: 1 to 64 characters of `a-z`, `0-9`, `_`, `-`. `--scope company` limits the "
+     "room to this company's members.\n",
+     2, 2, kz_cmd_room_create},
+    {"room list", "[--json]", "List the rooms this node shows.",
+     "The lounge, this company's room and the topic rooms visible here: `name`, `title`, "
+     "`scope` (and `room_id`, `created_by` for topic rooms).\n",
+     0, 0, kz_cmd_room_list},
+    {"feed",
+     "[--room ROOM] [--member MEMBER_ID] [--requests] [--as MEMBER_ID] [--limit N] "
+     "[--cursor C] [--json]",
+     "Posts newest first, paged.",
+     "Without `--room`, every room the viewer may see. `--member`: one member's posts. "
+     "`--requests`: open requests only. `--as`: the view of that member (company rooms of "
+     "their home company only); default: this node's company. `--limit` 1..200 (default "
+     "20); `--cursor` continues from `next_cursor` of the previous page. With `--json`, "
+     "`items` (each: `id`, `kind`, `author` {`id`, `name`, `company`, `company_node`}, "
+     "`room`, `text` (latest edit), `created`, `created_ms`, `edited`, `replies`, "
+     "`reactions` by kind, and `state` for requests, `options`/`votes`/`closed` for polls, "
+     "`nominate` for intros) and `next_cursor`.\n",
+     0, 0, kz_cmd_feed},
+    {"thread", "POST_ID [--as MEMBER_ID] [--json]", "A post and its replies, oldest first.",
+     "The post as in `feed`, with `thread`: replies with `id`, `author`, `text` (latest "
+     "edit), `created`, `reactions`.\n",
+     1, 1, kz_cmd_thread},
+    {"relay show", "[--room ROOM] [--json]", "The relay self-introduction chain.",
+     "Intro posts of the room (default `lounge`) oldest first: who introduced themself and "
+     "whom they nominated; `next` lists nominees who have not posted their intro yet.\n",
+     0, 0, kz_cmd_relay_show},
+    {"poll show", "POLL_ID [--json]", "A poll with its tallies.",
+     "One vote per member (the latest), counted from the votes this node holds; votes made "
+     "after the poll was closed do not count.\n",
+     1, 1, kz_cmd_poll_show},
     {"record export", "ID --out FILE", "Write a record's raw signed bytes to FILE.",
      "Refuses to overwrite FILE. The file can be given to another node's operator for "
      "`kizuna record import`.\n",
