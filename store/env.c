@@ -209,6 +209,8 @@ static const struct {
     {"peers", offsetof(kz_store, peers), 0},
     {"refs", offsetof(kz_store, refs), 0},
     {"rooms", offsetof(kz_store, rooms), 0},
+    {"search_postings", offsetof(kz_store, search_postings), MDB_DUPSORT | MDB_DUPFIXED},
+    {"search_docs", offsetof(kz_store, search_docs), 0},
 };
 
 static int open_dbis(kz_store *s, MDB_txn *txn, unsigned create)
@@ -303,6 +305,8 @@ int kz_store_create(kz_store **out, const char *dir, const kz_store_opts *opts)
         unlock_shared(s);
     } else {
         rc = kz__write(s, open_dbis_cb, NULL);
+        if (rc == 0)
+            rc = kz__search_open(s); /* rebuild the index if the text rules changed */
     }
     if (rc)
         goto fail_env;

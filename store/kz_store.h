@@ -205,6 +205,133 @@ int kz_store_iter_refs(kz_store *s, const uint8_t target[KZ_ID_BYTES], int type,
 int kz_store_iter_room(kz_store *s, const char *room, size_t room_len, uint64_t from_ms,
                        const uint8_t *from_id, kz_store_rec_cb cb, void *ud);
 
+/* ---- Search (store/search_*.c, docs/search.md) ----------------------------
+ *
+ * The directory search index lives in the store and is kept in step with
+ * profiles, attestations, revocations and node names inside the same write
+ * transaction as the records. A member is indexed while they have a live
+ * attestation and a profile whose visibility is not hidden; replacing,
+ * deleting or revoking updates the index at once. Blocks are applied when
+ * answering (a blocked home node's members are never returned), so
+ * unblocking needs no reindex. The index is rebuilt at open when the text
+ * rules (kz_text_rules_id) differ from the ones it was built with. */
+
+#define KZ_SEARCH_LIMIT_DEFAULT 20
+#define KZ_SEARCH_LIMIT_MAX 100
+#define KZ_SEARCH_CURSOR_MAX 48       /* bytes of a cursor string with its NUL */
+#define KZ_SEARCH_NODES_MAX 64        /* home nodes a company name may match */
+
+/* Fields a hit matched in (kz_search_hit.matched); the last four name the
+ * filters that selected it when the query has no words for them. */
+enum {
+    KZ_SEARCH_F_NAME = 1u << 0,
+    KZ_SEARCH_F_READING = 1u << 1,
+    KZ_SEARCH_F_ROMAJI = 1u << 2,
+    KZ_SEARCH_F_HOME_COMPANY = 1u << 3,
+    KZ_SEARCH_F_CURRENT_COMPANY = 1u << 4,
+    KZ_SEARCH_F_DEPARTMENT = 1u << 5,
+    KZ_SEARCH_F_TITLE = 1u << 6,
+    KZ_SEARCH_F_CURRENT_TITLE = 1u << 7,
+    KZ_SEARCH_F_LOCATION = 1u << 8,
+    KZ_SEARCH_F_SKILLS = 1u << 9,
+    KZ_SEARCH_F_BIO = 1u << 10,
+    KZ_SEARCH_F_LEFT = 1u << 11,
+    KZ_SEARCH_F_OPEN_TO = 1u << 12,
+    KZ_SEARCH_F_TENURE = 1u << 13,
+    KZ_SEARCH_F_COUNT = 14
+};
+/* "name", "reading", ... for one KZ_SEARCH_F_* bit; NULL for anything else. */
+const char *kz_search_field_name(uint32_t bit);
+
+/* A query. Every string is NUL-terminated UTF-8 from outside and is checked
+ * here (invalid UTF-8, control characters and over-long text are refused).
+ * NULL pointers and zero numbers mean "not given". At least one of text
+ * words and filters must be given. */
+typedef struct {
+    const char *text;                 /* query words, ANDed; may be "" with filters */
+    /* Filters (ANDed with the words and each other). */
+    const uint8_t *home_node;         /* attested by this node */
+    const char *home_company;         /* attested by a node whose name holds these words */
+    const char *current_company;      /* these words in current_company */
+    const char *skill;                /* these words in one skill */
+    const char *location;             /* these words in location */
+    uint16_t left_from, left_to;      /* left the home company in [from, to] */
+    uint32_t open_to;                 /* every one of these KZ_OPEN_* bits */
+    bool rehire;                      /* open to re-hire: secretariat view only */
+    /* First-class queries: members other than M with the same current
+     * company (normalised equality) / the same home node and department
+     * with overlapping tenure (years from the attestation, else the
+     * profile; a missing year is open-ended). */
+    const uint8_t *same_current_company_as;
+    const uint8_t *former_colleagues_of;
+    /* The viewer: profiles scoped to a company are shown only when
+     * viewer_home is their home node. NULL viewer_home = an outsider who sees
+     * federation-wide profiles only. secretariat: the viewer is this node's
+     * own secretariat (viewer_home must be this node's id); only that view
+     * sees the private re-hire flag, and only for members held here. */
+    const uint8_t *viewer_home;
+    bool secretariat;
+    unsigned limit;                   /* 0 = KZ_SEARCH_LIMIT_DEFAULT; max KZ_SEARCH_LIMIT_MAX */
+    const char *cursor;               /* a previous page's next_cursor, or NULL */
+} kz_search_query;
+
+typedef struct {
+    uint8_t member[KZ_KEY_BYTES];
+    uint8_t home_node[KZ_KEY_BYTES];  /* the attesting node */
+    char name[KZ_NAME_MAX + 1];
+    char reading[KZ_NAME_MAX + 1];
+    char romaji[KZ_NAME_MAX + 1];
+    char home_company[KZ_NAME_MAX + 1];    /* "" when the node's name is unknown */
+    char current_company[KZ_NAME_MAX + 1];
+    char current_title[KZ_SHORT_MAX + 1];
+    char location[KZ_SHORT_MAX + 1];
+    uint64_t updated_ms;              /* the profile's creation time */
+    unsigned score;                   /* higher ranks first */
+    uint32_t matched;                 /* KZ_SEARCH_F_* */
+    bool rehire_known, rehire;        /* set only in the secretariat view of the member's home */
+} kz_search_hit;
+
+typedef struct {
+    size_t n;
+    kz_search_hit hits[KZ_SEARCH_LIMIT_MAX];
+    bool more;                        /* another page exists: pass next_cursor */
+    char next_cursor[KZ_SEARCH_CURSOR_MAX];
+    /* The query reached its work limit: the hits are the best among the
+     * candidates examined, not necessarily among all. Narrow the query. */
+    bool truncated;
+    uint32_t examined;                /* candidates that matched every word and filter */
+} kz_search_result;
+
+/* Run a query in one read transaction (any thread). Ranking: per word the
+ * best field class its keys share (name, reading, romaji > company > title,
+ * department, skills, location > bio), doubled, plus one for a whole-word
+ * match, summed over words; ties by most recently updated profile. Work is
+ * bounded: no query scans the store.
+ * On success *out is a heap result (free with kz_store_search_free) and 0 is
+ * returned; a query with nothing searchable (only punctuation) and no
+ * filter gives 0 hits. Errors, with *reason set to a static one-line
+ * explanation: KZ_EINVAL (no words and no filter, bad UTF-8 or control
+ * characters, a bad cursor or limit, a cursor from another query),
+ * KZ_ETOOBIG (text over the kz_text.h limits), KZ_ENOTFOUND (the member of a
+ * first-class query has no profile or home here), KZ_ESTORE. */
+int kz_store_search(kz_store *s, const kz_search_query *q, kz_search_result **out,
+                    const char **reason) KZ_WARN_UNUSED;
+/* NULL-safe. */
+void kz_store_search_free(kz_search_result *r);
+
+/* Drop and rebuild the whole index from the stored records (in batches of
+ * write transactions; the rules id is saved last, so an interrupted rebuild
+ * runs again at the next open). For operators and tests. KZ_ESTORE. */
+int kz_store_search_rebuild(kz_store *s) KZ_WARN_UNUSED;
+
+typedef struct {
+    uint64_t docs;                    /* indexed members */
+    uint64_t postings;                /* (key, member) entries, facets included */
+    uint64_t postings_bytes;          /* pages of the postings database */
+    uint64_t docs_bytes;              /* pages of the documents database */
+} kz_search_stats;
+int kz_store_search_stats(kz_store *s, kz_search_stats *st) KZ_WARN_UNUSED;
+
 /* ---- Whole-store operations ------------------------------------------------ */
 
 typedef struct {

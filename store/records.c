@@ -13,7 +13,7 @@
 static int index_record_added(kz_store *s, MDB_txn *txn, const kz_record *r)
 {
     int rc;
-    if ((rc = kz__social_added(s, txn, r)) != 0)
+    if ((rc = kz__social_added(s, txn, r)) != 0 || (rc = kz__search_added(s, txn, r)) != 0)
         return rc;
     return 0;
 }
@@ -21,7 +21,7 @@ static int index_record_added(kz_store *s, MDB_txn *txn, const kz_record *r)
 static int index_record_removed(kz_store *s, MDB_txn *txn, const kz_record *r)
 {
     int rc;
-    if ((rc = kz__social_removed(s, txn, r)) != 0)
+    if ((rc = kz__social_removed(s, txn, r)) != 0 || (rc = kz__search_removed(s, txn, r)) != 0)
         return rc;
     return 0;
 }

@@ -38,6 +38,7 @@ struct kz_store {
     MDB_dbi members, members_hr, settings, blocked, meta;
     MDB_dbi peers;                   /* node id -> kz_store_peer (peers.c) */
     MDB_dbi refs, rooms;             /* talk-room indexes (social_index.c) */
+    MDB_dbi search_postings, search_docs; /* directory search (search_index.c) */
     /* Held shared by every transaction of this process, exclusively while the
      * map is resized: mdb_env_set_mapsize remaps, which would pull the pages
      * out from under a reader on another thread. */
@@ -88,6 +89,13 @@ int kz__home_find(kz_store *s, MDB_txn *txn, const uint8_t member[KZ_KEY_BYTES],
  * in records.c for every record added or removed. 0 or a KZ_E* code. */
 int kz__social_added(kz_store *s, MDB_txn *txn, const kz_record *r);
 int kz__social_removed(kz_store *s, MDB_txn *txn, const kz_record *r);
+
+/* Search index maintenance (search_index.c), called from the same seam.
+ * kz__search_open runs once after the store opens: it rebuilds the index
+ * when the text rules changed. 0 or a KZ_E* code. */
+int kz__search_added(kz_store *s, MDB_txn *txn, const kz_record *r);
+int kz__search_removed(kz_store *s, MDB_txn *txn, const kz_record *r);
+int kz__search_open(kz_store *s);
 
 /* Acceptance rules for events, RSVPs and contact (event_rules.c), called by
  * apply() in records.c after the attestation check. 0 or a refusal. */
