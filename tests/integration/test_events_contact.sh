@@ -117,6 +117,14 @@ SOON=$(date -u -d '+20 hours' '+%Y-%m-%d %H:%M')
 E2=$(kz a event create "$S" --room general --title "Tomorrow" --start "$SOON" --tz UTC) || fail "event 2"
 wait_record "$E2" 10 c
 kz c rsvp "$MC" "$E2" going >/dev/null || fail "rsvp e2"
+# A request on a answered from c, with a reaction from b.
+Q=$(kz a post "$MA" --room lounge --kind request "Who knows customs brokers in Osaka?") || fail "request"
+wait_record "$Q" 10 b c
+sleep 1.1 # a measurable time to the first reply
+R=$(kz c reply "$MC" "$Q" "I do, ask me") || fail "reply"
+X=$(kz b react "$MB" "$Q" thanks) || fail "react"
+wait_record "$R" 10 a
+wait_record "$X" 10 a
 kz c inbox "$MC" --json | python3 -c '
 import json, sys
 i = json.load(sys.stdin)
@@ -127,9 +135,10 @@ kz a inbox "$MA" --json | python3 -c '
 import json, sys
 k = json.load(sys.stdin)["counts"]
 assert k.get("contact") == 1 and "nominated" not in k, k
+assert k.get("reply") == 1 and k.get("reaction") == 1, k
 ' || fail "inbox on a"
 kz b inbox "$MC" >/dev/null 2>&1 && fail "b computed the inbox of a member it does not hold"
-ok "inbox: nomination, contact and reminder on c; the answer on a"
+ok "inbox: nomination, contact and reminder on c; answer, reply and reaction on a"
 
 wait_count "$(nrec c)" 20 a b c
 for n in a c; do
@@ -145,7 +154,11 @@ ev = m["events"]
 assert ev["events"] == 2 and ev["rsvp_going"] == 3 and ev["rsvp_no"] == 1, ev
 assert ev["confirmed"] == 3 and ev["waitlisted"] == 0, ev
 assert m["members"]["active"] == 4, m["members"]
-assert sum(b["posts"] for b in m["posts"]["per_two_weeks"]) == 1, m["posts"]
+assert sum(b["posts"] for b in m["posts"]["per_two_weeks"]) == 2, m["posts"]
+rq = m["requests"]
+assert rq["total"] == 1 and rq["replies"] == 1 and rq["replies_per_request"] == 1.0, rq
+assert rq["median_first_reply_s"] is not None and rq["median_first_reply_s"] >= 1, rq
+assert m["cross_company"]["replies"] == 1 and m["reactions"] == 1 and m["replies"] == 1, m
 ' || fail "metrics on $n"
 done
 kz a metrics --since 2099-01-01 --json | python3 -c '
