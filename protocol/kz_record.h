@@ -118,6 +118,12 @@ typedef struct {
 typedef struct {
     uint8_t member[KZ_KEY_BYTES];         /* 1: subject member key, required */
     kz_str reason;                        /* 2: optional */
+    /* 3 and 4: the hand-over of the attest this revoke replaces, carried
+     * over so that the member's chain of keys outlives the revocation
+     * (same rules and signature as attest fields 6 and 7). */
+    bool has_previous;                    /* 3: bin 32, optional */
+    uint8_t previous[KZ_KEY_BYTES];
+    kz_bytes handover;                    /* 4: bin 64, with 3 */
 } kz_body_revoke;
 
 typedef struct {
@@ -272,8 +278,9 @@ int kz_record_sign(kz_record *r, const uint8_t sk[KZ_SECKEY_BYTES]) KZ_WARN_UNUS
 int kz_record_decode(kz_record *r, const uint8_t *buf, size_t len, uint64_t now_ms,
                      unsigned flags) KZ_WARN_UNUSED;
 
-/* Verify r->sig over r's signed bytes and, for an attest carrying a key
- * hand-over, the hand-over signature too. 0 or KZ_EBADSIG. Thread-safe. */
+/* Verify r->sig over r's signed bytes and, for an attest or revoke carrying
+ * a key hand-over, the hand-over signature too. 0 or KZ_EBADSIG.
+ * Thread-safe. */
 int kz_record_verify(const kz_record *r) KZ_WARN_UNUSED;
 
 /* Key hand-over (record_handover.c). The old member key signs

@@ -64,16 +64,27 @@ static uint8_t *sig_message(const uint8_t *signed_arr, size_t len, size_t *msg_l
     return msg;
 }
 
-/* An attest that moves a member to a new key carries the old key's consent;
- * it is part of what "the record verifies" means. */
+/* An attest that moves a member to a new key carries the old key's consent
+ * (and a revoke replacing it carries the same); it is part of what "the
+ * record verifies" means. */
 static int handover_verify(const kz_record *r)
 {
-    const kz_body_attest *a = &r->body.attest;
-    if (r->type != KZ_T_ATTEST || !a->has_previous)
+    const uint8_t *member, *previous;
+    kz_bytes h;
+    if (r->type == KZ_T_ATTEST && r->body.attest.has_previous) {
+        member = r->body.attest.member;
+        previous = r->body.attest.previous;
+        h = r->body.attest.handover;
+    } else if (r->type == KZ_T_REVOKE && r->body.revoke.has_previous) {
+        member = r->body.revoke.member;
+        previous = r->body.revoke.previous;
+        h = r->body.revoke.handover;
+    } else {
         return 0;
-    if (a->handover.n != KZ_SIG_BYTES || !a->handover.p)
+    }
+    if (h.n != KZ_SIG_BYTES || !h.p)
         return KZ_EBADSIG;
-    return kz_handover_verify(a->handover.p, a->previous, a->member, r->author);
+    return kz_handover_verify(h.p, previous, member, r->author);
 }
 
 int kz_record_verify(const kz_record *r)
@@ -209,8 +220,9 @@ int kz_record_sign(kz_record *r, const uint8_t sk[KZ_SECKEY_BYTES])
     }
     /* Never sign what every other node would refuse. */
     if (handover_verify(&out) != 0) {
+        rc = kz__record_fail(KZ_EINVAL, "%s.handover: not a signature of previous",
+                             kz_rtype_name(out.type));
         kz_record_close(&out);
-        rc = kz__record_fail(KZ_EINVAL, "attest.handover: not a signature of previous");
         goto fail_msg;
     }
     kz_record_close(r);

@@ -40,6 +40,8 @@ static const kz__field attest_fields[] = {
 static const kz__field revoke_fields[] = {
     KEY(1, revoke.member),
     STR(2, revoke.reason, KZ_BIO_MAX, KZ__F_NEWLINES),
+    OPTKEY(3, revoke.previous, revoke.has_previous),
+    BYTES(4, revoke.handover, KZ_SIG_BYTES, 0),
 };
 
 static const kz__field profile_fields[] = {
@@ -143,21 +145,36 @@ static int check_none(const kz_record *r)
     return 0;
 }
 
+/* A hand-over is one statement in two fields: the old key and its
+ * signature. Its signature is checked by kz_record_verify (record.c), next
+ * to the record's own, so that KZ_DECODE_NOVERIFY skips both. */
+static int check_handover(const char *type, const uint8_t member[KZ_KEY_BYTES], bool has_previous,
+                          const uint8_t previous[KZ_KEY_BYTES], kz_bytes handover)
+{
+    if (has_previous != (handover.n != 0))
+        return kz__record_fail(KZ_EINVAL, "%s.%s: previous and handover must appear together",
+                               type, has_previous ? "handover" : "previous");
+    if (handover.n && handover.n != KZ_SIG_BYTES)
+        return kz__record_fail(KZ_EINVAL, "%s.handover: %u bytes, a signature has %u", type,
+                               (unsigned)handover.n, (unsigned)KZ_SIG_BYTES);
+    if (has_previous && memcmp(previous, member, KZ_KEY_BYTES) == 0)
+        return kz__record_fail(KZ_EINVAL, "%s.previous: equals the member key", type);
+    return 0;
+}
+
 static int check_attest(const kz_record *r)
 {
     const kz_body_attest *a = &r->body.attest;
-    /* A hand-over is one statement in two fields: the old key and its
-     * signature. Its signature is checked by kz_record_verify (record.c),
-     * next to the record's own, so that KZ_DECODE_NOVERIFY skips both. */
-    if (a->has_previous != (a->handover.n != 0))
-        return kz__record_fail(KZ_EINVAL, "attest.%s: previous and handover must appear together",
-                               a->has_previous ? "handover" : "previous");
-    if (a->handover.n && a->handover.n != KZ_SIG_BYTES)
-        return kz__record_fail(KZ_EINVAL, "attest.handover: %u bytes, a signature has %u",
-                               (unsigned)a->handover.n, (unsigned)KZ_SIG_BYTES);
-    if (a->has_previous && memcmp(a->previous, a->member, KZ_KEY_BYTES) == 0)
-        return kz__record_fail(KZ_EINVAL, "attest.previous: equals the member key");
+    int rc = check_handover("attest", a->member, a->has_previous, a->previous, a->handover);
+    if (rc)
+        return rc;
     return check_years("attest", a->joined, a->left);
+}
+
+static int check_revoke(const kz_record *r)
+{
+    const kz_body_revoke *v = &r->body.revoke;
+    return check_handover("revoke", v->member, v->has_previous, v->previous, v->handover);
 }
 
 static int check_profile(const kz_record *r)
@@ -227,7 +244,7 @@ static int check_room(const kz_record *r)
 static const kz__body_desc descs[KZ_T_MAX + 1] = {
     [KZ_T_NODE] = DESC("node", node_fields, check_none),
     [KZ_T_ATTEST] = DESC("attest", attest_fields, check_attest),
-    [KZ_T_REVOKE] = DESC("revoke", revoke_fields, check_none),
+    [KZ_T_REVOKE] = DESC("revoke", revoke_fields, check_revoke),
     [KZ_T_PROFILE] = DESC("profile", profile_fields, check_profile),
     [KZ_T_POST] = DESC("post", post_fields, check_post),
     [KZ_T_REPLY] = DESC("reply", reply_fields, check_none),

@@ -65,6 +65,7 @@ static void check_pointers(const kz_record *r)
         break;
     case KZ_T_REVOKE:
         check_strs(r, &r->body.revoke.reason, 1);
+        check_inside(r, r->body.revoke.handover.p, r->body.revoke.handover.n);
         break;
     case KZ_T_PROFILE: {
         const kz_body_profile *p = &r->body.profile;
@@ -145,7 +146,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     again.raw_len = 0;
     memcpy(again.author, fuzz_pk, KZ_KEY_BYTES);
     rc = kz_record_sign(&again, fuzz_sk);
-    if (r.type == KZ_T_ATTEST && r.body.attest.has_previous) {
+    if ((r.type == KZ_T_ATTEST && r.body.attest.has_previous) ||
+        (r.type == KZ_T_REVOKE && r.body.revoke.has_previous)) {
         /* A key hand-over names the attesting node: under another author
          * it no longer verifies, and the encoder refuses to sign it. */
         CHECK(rc == KZ_EINVAL && again.raw == NULL);

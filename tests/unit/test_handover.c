@@ -202,8 +202,74 @@ static void test_decode_rules(void **s)
     assert_int_not_equal(decode_crafted(&body, &r, 0), 0);
 }
 
-/* Adding the fields changed no existing encoding: attest_full and
- * attest_min rebuild to the committed golden bytes. */
+/* The revoke that ends a rotated key carries the same hand-over (fields 3
+ * and 4), under the same rules. */
+static void rot_revoke(kz_record *v, const rot *r, const uint8_t *sig, uint32_t sig_len)
+{
+    kz_record_init(v, KZ_T_REVOKE, r->node.pk, T_ROT + 1000);
+    memcpy(v->body.revoke.member, r->neu.pk, KZ_KEY_BYTES);
+    v->body.revoke.reason = S("left the network");
+    v->body.revoke.has_previous = true;
+    memcpy(v->body.revoke.previous, r->old.pk, KZ_KEY_BYTES);
+    v->body.revoke.handover = (kz_bytes){ sig, sig_len };
+}
+
+static void test_revoke_carries_handover(void **s)
+{
+    (void)s;
+    rot r = rot_make();
+    kz_record v, d;
+    rot_revoke(&v, &r, r.sig, sizeof r.sig);
+    expect_rc(kz_record_sign(&v, r.node.sk), 0);
+    expect_rc(kz_record_decode(&d, v.raw, v.raw_len, 0, 0), 0);
+    assert_true(d.body.revoke.has_previous);
+    assert_memory_equal(d.body.revoke.previous, r.old.pk, KZ_KEY_BYTES);
+    assert_memory_equal(d.body.revoke.handover.p, r.sig, KZ_SIG_BYTES);
+    kz_record_close(&d);
+    kz_record_close(&v);
+
+    uint8_t forged[KZ_SIG_BYTES];
+    assert_int_equal(kz_handover_sign(forged, r.node.sk, r.neu.pk, r.node.pk), 0);
+    rot_revoke(&v, &r, forged, sizeof forged);
+    expect_rc(kz_record_sign(&v, r.node.sk), KZ_EINVAL);
+    assert_non_null(strstr(kz_record_last_error(), "revoke.handover"));
+    kz_record_close(&v);
+    rot_revoke(&v, &r, r.sig, sizeof r.sig);
+    v.body.revoke.has_previous = false;
+    expect_rc(kz_record_sign(&v, r.node.sk), KZ_EINVAL);
+    assert_non_null(strstr(kz_record_last_error(), "revoke.previous"));
+    kz_record_close(&v);
+
+    /* From a peer: a revoke whose carried hand-over is bad does not verify. */
+    static buf body;
+    uint8_t bad[KZ_SIG_BYTES];
+    memcpy(bad, r.sig, sizeof bad);
+    bad[63] ^= 0x01;
+    body.n = 0;
+    put1(&body, 0x83);
+    put1(&body, 0x01);
+    put1(&body, 0xc4);
+    put1(&body, 32);
+    put(&body, r.neu.pk, 32);
+    put1(&body, 0x03);
+    put1(&body, 0xc4);
+    put1(&body, 32);
+    put(&body, r.old.pk, 32);
+    put1(&body, 0x04);
+    put1(&body, 0xc4);
+    put1(&body, 64);
+    put(&body, bad, 64);
+    static buf rec;
+    craft(&rec, KZ_T_REVOKE, &body, &r.node);
+    expect_rc(kz_record_decode(&d, rec.b, rec.n, T0, 0), KZ_EBADSIG);
+    memcpy(rec.b + rec.n - 66 - 64, r.sig, 64); /* the real hand-over */
+    resign(&rec, &r.node);
+    expect_rc(kz_record_decode(&d, rec.b, rec.n, T0, 0), 0);
+    kz_record_close(&d);
+}
+
+/* Adding the fields changed no existing encoding: the attest and revoke
+ * vectors rebuild to the committed golden bytes. */
 static void test_old_vectors_unchanged(void **s)
 {
     (void)s;
@@ -211,21 +277,22 @@ static void test_old_vectors_unchanged(void **s)
     FILE *f = fopen(RECORDS_PATH, "r");
     assert_non_null(f);
     static char line[40000];
-    const char *want[] = { "attest_full", "attest_min" };
-    const int variants[] = { FULL, MIN };
-    const uint64_t created[] = { T0 + 2000, T0 + 3000 };
+    const char *want[] = { "attest_full", "attest_min", "revoke_full", "revoke_min" };
+    const int types[] = { KZ_T_ATTEST, KZ_T_ATTEST, KZ_T_REVOKE, KZ_T_REVOKE };
+    const int variants[] = { FULL, MIN, FULL, MIN };
+    const uint64_t created[] = { T0 + 2000, T0 + 3000, T0 + 4000, T0 + 5000 };
     int found = 0, cur = -1;
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = '\0';
         if (strncmp(line, "name: ", 6) == 0) {
             cur = -1;
-            for (int i = 0; i < 2; i++)
+            for (int i = 0; i < 4; i++)
                 if (strcmp(line + 6, want[i]) == 0)
                     cur = i;
         } else if (cur >= 0 && strncmp(line, "record: ", 8) == 0) {
             keys node = kp(0x02);
             kz_record a;
-            fill(&a, KZ_T_ATTEST, variants[cur], &node, created[cur]);
+            fill(&a, types[cur], variants[cur], &node, created[cur]);
             assert_int_equal(kz_record_sign(&a, node.sk), 0);
             char *hex = kz_xmalloc(2 * a.raw_len + 1);
             kz_hex_encode(hex, 2 * a.raw_len + 1, a.raw, a.raw_len);
@@ -236,7 +303,7 @@ static void test_old_vectors_unchanged(void **s)
         }
     }
     fclose(f);
-    assert_int_equal(found, 2);
+    assert_int_equal(found, 4);
 }
 
 static void hexline(FILE *f, const char *key, const uint8_t *b, size_t n)
@@ -264,7 +331,9 @@ static char *rotation_text(size_t *len, kz_record *a)
           "# seeds of 32 equal bytes (libsodium crypto_sign_seed_keypair).\n"
           "#   handover_msg: \"kizuna/handover/v1\" NUL || new member key || node key\n"
           "#   handover:     Ed25519 signature of handover_msg by the old member key\n"
-          "#   record:       the node's attest of the new key with fields 6 and 7\n",
+          "#   record:       the node's attest of the new key with fields 6 and 7\n"
+          "#   revoke:       the node's later revoke of the new key, carrying the\n"
+          "#                 same hand-over in its fields 3 and 4\n",
           f);
     memset(seed, 0x02, sizeof seed);
     hexline(f, "\nnode_seed", seed, 32);
@@ -284,6 +353,13 @@ static char *rotation_text(size_t *len, kz_record *a)
     fprintf(f, "created_ms: %llu\n", (unsigned long long)a->created_ms);
     hexline(f, "record", a->raw, a->raw_len);
     hexline(f, "id", a->id, KZ_ID_BYTES);
+    kz_record v;
+    rot_revoke(&v, &r, r.sig, sizeof r.sig);
+    expect_rc(kz_record_sign(&v, r.node.sk), 0);
+    fprintf(f, "revoke_created_ms: %llu\n", (unsigned long long)v.created_ms);
+    hexline(f, "revoke", v.raw, v.raw_len);
+    hexline(f, "revoke_id", v.id, KZ_ID_BYTES);
+    kz_record_close(&v);
     assert_int_equal(fclose(f), 0);
     return text;
 }
@@ -328,6 +404,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_sign_refuses_bad_handover),
     cmocka_unit_test(test_missing_half),
     cmocka_unit_test(test_decode_rules),
+    cmocka_unit_test(test_revoke_carries_handover),
     cmocka_unit_test(test_old_vectors_unchanged),
     cmocka_unit_test(test_golden),
 };
