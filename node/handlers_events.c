@@ -61,6 +61,10 @@ static int kz_h_event_create(kz_node *n, json_t *args, json_t **result, char *er
         snprintf(err, errsz, "the start (%s %s) is in the past", start_s, tz);
         return KZ_EINVAL;
     }
+    if (!kz_room_name_valid(room, strlen(room))) {
+        snprintf(err, errsz, "room must be lounge, company:NODE_ID or a topic name of [a-z0-9_-]");
+        return KZ_EINVAL;
+    }
     if ((rc = kz__member_key(n, pk, &m, sk, err, errsz)) != 0)
         return rc;
     if (m.role != KZ_ROLE_SECRETARIAT && strcmp(room, KZ_EVENT_LOUNGE) != 0) {

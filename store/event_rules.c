@@ -18,13 +18,32 @@ static int kz_load(kz_store *s, MDB_txn *txn, const uint8_t id[KZ_ID_BYTES], kz_
     return 0;
 }
 
-/* Events: the secretariat (role from the author's live attestation) may
- * create events in any room; other members only in the lounge. */
+/* Events: the room name must be valid; a company room takes events only
+ * from members attested by that company's node; the secretariat (role from
+ * the author's live attestation) may create events in any other room, other
+ * members only in the lounge. */
 static int kz_event_rule(kz_store *s, MDB_txn *txn, const kz_record *r)
 {
     const kz_body_event *e = &r->body.event;
+    uint8_t node[KZ_KEY_BYTES];
+    if (!kz_room_name_valid(e->room.p, e->room.n))
+        return KZ_EINVAL;
     if (e->room.n == strlen(KZ__LOUNGE) && memcmp(e->room.p, KZ__LOUNGE, e->room.n) == 0)
         return 0;
+    if (kz_room_company_node(e->room.p, e->room.n, node)) {
+        /* A company's room is for that company: its members only. */
+        uint8_t mk[KZ__MEMB_KEY];
+        MDB_val v;
+        memcpy(mk, r->author, KZ_KEY_BYTES);
+        memcpy(mk + KZ_KEY_BYTES, node, KZ_KEY_BYTES);
+        int mrc = kz__get(txn, s->membership, mk, sizeof mk, &v);
+        if (mrc == KZ_ENOTFOUND)
+            return KZ_EPERM;
+        if (mrc)
+            return mrc;
+        if (v.mv_size != KZ__MEMB_VAL || ((const uint8_t *)v.mv_data)[KZ__MEMB_VAL - 1] != KZ_T_ATTEST)
+            return KZ_EPERM;
+    }
     kz__home h;
     kz_record a = {0};
     int rc = kz__home_find(s, txn, r->author, &h);

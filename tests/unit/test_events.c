@@ -130,6 +130,23 @@ static void test_rsvp_after_start(void **state)
     mk_event(&ev_room, &alice, KZ_EVENT_LOUNGE, T0 + 31, start);
     assert_int_equal(kz_store_put(f.s, &ev_room, NULL), 0);
     kz_record_close(&ev_room);
+    /* Company rooms take events only from that company's members. */
+    char croom[KZ_SHORT_MAX];
+    key other;
+    kz_idstr nid = kz_id_to_str(node.pk);
+    key_make(&other, 7);
+    snprintf(croom, sizeof croom, "%s%s", KZ_ROOM_COMPANY_PREFIX, nid.s);
+    mk_event(&ev_room, &sec, croom, T0 + 32, start);
+    assert_int_equal(kz_store_put(f.s, &ev_room, NULL), 0);
+    kz_record_close(&ev_room);
+    nid = kz_id_to_str(other.pk);
+    snprintf(croom, sizeof croom, "%s%s", KZ_ROOM_COMPANY_PREFIX, nid.s);
+    mk_event(&ev_room, &sec, croom, T0 + 33, start);
+    assert_int_equal(kz_store_put(f.s, &ev_room, NULL), KZ_EPERM);
+    kz_record_close(&ev_room);
+    mk_event(&ev_room, &sec, "Not A Room!", T0 + 34, start);
+    assert_int_equal(kz_store_put(f.s, &ev_room, NULL), KZ_EINVAL);
+    kz_record_close(&ev_room);
     /* An RSVP pointing at something that is not an event. */
     mk_rsvp(&ev_room, &alice, a2.id, T0 + 40);
     assert_int_equal(kz_store_put(f.s, &ev_room, NULL), KZ_EINVAL);
