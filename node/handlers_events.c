@@ -103,6 +103,16 @@ out:
 
 /* ---- Views ------------------------------------------------------------------- */
 
+/* Events in another company's room are for that company's members: this
+ * node shows only its own company's room besides the shared ones. */
+static bool kz_event_visible(kz_node *n, const kz_record *e)
+{
+    uint8_t node[KZ_KEY_BYTES];
+    if (!kz_room_company_node(e->body.event.room.p, e->body.event.room.n, node))
+        return true;
+    return memcmp(node, n->keys.node_pk, KZ_KEY_BYTES) == 0;
+}
+
 static void kz_tzname(const kz_record *e, char *out, size_t outsz)
 {
     const kz_str *tz = &e->body.event.tz;
@@ -161,6 +171,8 @@ static int kz_h_event_list(kz_node *n, json_t *args, json_t **result, char *err,
     json_t *list = json_array();
     for (size_t i = 0; i < ev.n; i++) {
         const kz_record *e = &ev.items[i];
+        if (!kz_event_visible(n, e))
+            continue;
         if (room && (e->body.event.room.n != strlen(room) ||
                      memcmp(e->body.event.room.p, room, strlen(room)) != 0))
             continue;
@@ -215,6 +227,12 @@ static int kz_h_event_show(kz_node *n, json_t *args, json_t **result, char *err,
         return rc;
     if ((rc = kz_load_event(n, id, &e, err, errsz)) != 0)
         return rc;
+    if (!kz_event_visible(n, &e)) {
+        kz_idstr s = kz_id_to_str(id);
+        snprintf(err, errsz, "event %s is in another company's room", s.s);
+        rc = KZ_EPERM;
+        goto out;
+    }
     if (json_object_get(args, "as") && !json_is_null(json_object_get(args, "as"))) {
         kz_store_member m;
         /* The attendee list is for the organiser, and only the organiser's
@@ -292,6 +310,11 @@ static int kz_h_rsvp(kz_node *n, json_t *args, json_t **result, char *err, size_
     }
     if ((rc = kz_load_event(n, eid, &e, err, errsz)) != 0)
         return rc;
+    if (!kz_event_visible(n, &e)) {
+        kz_record_close(&e);
+        snprintf(err, errsz, "the event is in another company's room");
+        return KZ_EPERM;
+    }
     uint64_t start = e.body.event.start_ms;
     kz_record_close(&e);
     /* A changed answer replaces the previous one in its slot. */

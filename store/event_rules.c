@@ -18,6 +18,27 @@ static int kz_load(kz_store *s, MDB_txn *txn, const uint8_t id[KZ_ID_BYTES], kz_
     return 0;
 }
 
+/* A company's room is for that company: 0 when room is not a company room
+ * or author has a live attestation from its node, else KZ_EPERM. */
+static int kz_company_room_rule(kz_store *s, MDB_txn *txn, const kz_str *room,
+                                const uint8_t author[KZ_KEY_BYTES])
+{
+    uint8_t node[KZ_KEY_BYTES], mk[KZ__MEMB_KEY];
+    MDB_val v;
+    if (!kz_room_company_node(room->p, room->n, node))
+        return 0;
+    memcpy(mk, author, KZ_KEY_BYTES);
+    memcpy(mk + KZ_KEY_BYTES, node, KZ_KEY_BYTES);
+    int rc = kz__get(txn, s->membership, mk, sizeof mk, &v);
+    if (rc == KZ_ENOTFOUND)
+        return KZ_EPERM;
+    if (rc)
+        return rc;
+    if (v.mv_size != KZ__MEMB_VAL || ((const uint8_t *)v.mv_data)[KZ__MEMB_VAL - 1] != KZ_T_ATTEST)
+        return KZ_EPERM;
+    return 0;
+}
+
 /* Events: the room name must be valid; a company room takes events only
  * from members attested by that company's node; the secretariat (role from
  * the author's live attestation) may create events in any other room, other
@@ -25,25 +46,13 @@ static int kz_load(kz_store *s, MDB_txn *txn, const uint8_t id[KZ_ID_BYTES], kz_
 static int kz_event_rule(kz_store *s, MDB_txn *txn, const kz_record *r)
 {
     const kz_body_event *e = &r->body.event;
-    uint8_t node[KZ_KEY_BYTES];
     if (!kz_room_name_valid(e->room.p, e->room.n))
         return KZ_EINVAL;
     if (e->room.n == strlen(KZ__LOUNGE) && memcmp(e->room.p, KZ__LOUNGE, e->room.n) == 0)
         return 0;
-    if (kz_room_company_node(e->room.p, e->room.n, node)) {
-        /* A company's room is for that company: its members only. */
-        uint8_t mk[KZ__MEMB_KEY];
-        MDB_val v;
-        memcpy(mk, r->author, KZ_KEY_BYTES);
-        memcpy(mk + KZ_KEY_BYTES, node, KZ_KEY_BYTES);
-        int mrc = kz__get(txn, s->membership, mk, sizeof mk, &v);
-        if (mrc == KZ_ENOTFOUND)
-            return KZ_EPERM;
-        if (mrc)
-            return mrc;
-        if (v.mv_size != KZ__MEMB_VAL || ((const uint8_t *)v.mv_data)[KZ__MEMB_VAL - 1] != KZ_T_ATTEST)
-            return KZ_EPERM;
-    }
+    int crc = kz_company_room_rule(s, txn, &e->room, r->author);
+    if (crc)
+        return crc;
     kz__home h;
     kz_record a = {0};
     int rc = kz__home_find(s, txn, r->author, &h);
@@ -59,8 +68,9 @@ static int kz_event_rule(kz_store *s, MDB_txn *txn, const kz_record *r)
     return rc;
 }
 
-/* RSVPs: the target, when stored, must be an event, and the RSVP must be
- * created before the event starts. An RSVP that arrives before its event is
+/* RSVPs: the target, when stored, must be an event, the RSVP must be
+ * created before the event starts, and an event in a company room takes
+ * answers only from that company's members. An RSVP that arrives before its event is
  * accepted; attendee lists ignore late RSVPs anyway, so every node shows
  * the same list whichever order records arrive in. */
 static int kz_rsvp_rule(kz_store *s, MDB_txn *txn, const kz_record *r)
@@ -75,6 +85,8 @@ static int kz_rsvp_rule(kz_store *s, MDB_txn *txn, const kz_record *r)
         rc = KZ_EINVAL;
     else if (r->created_ms >= e.body.event.start_ms)
         rc = KZ_EPERM;
+    else
+        rc = kz_company_room_rule(s, txn, &e.body.event.room, r->author);
     kz_record_close(&e);
     return rc;
 }

@@ -138,6 +138,24 @@ static void test_rsvp_after_start(void **state)
     snprintf(croom, sizeof croom, "%s%s", KZ_ROOM_COMPANY_PREFIX, nid.s);
     mk_event(&ev_room, &sec, croom, T0 + 32, start);
     assert_int_equal(kz_store_put(f.s, &ev_room, NULL), 0);
+    {
+        key outsider;
+        kz_record oa, ors, mrs;
+        key_make(&outsider, 8);
+        mk_attest(&oa, &other, &outsider, T0 + 35); /* attested by a node we do not know */
+        kz_record on;
+        mk_node(&on, &other, T0 + 34);
+        assert_int_equal(kz_store_put(f.s, &on, NULL), 0);
+        assert_int_equal(kz_store_put(f.s, &oa, NULL), 0);
+        mk_rsvp(&ors, &outsider, ev_room.id, T0 + 36);
+        assert_int_equal(kz_store_put(f.s, &ors, NULL), KZ_EPERM);
+        mk_rsvp(&mrs, &alice, ev_room.id, T0 + 37);
+        assert_int_equal(kz_store_put(f.s, &mrs, NULL), 0);
+        kz_record_close(&on);
+        kz_record_close(&oa);
+        kz_record_close(&ors);
+        kz_record_close(&mrs);
+    }
     kz_record_close(&ev_room);
     nid = kz_id_to_str(other.pk);
     snprintf(croom, sizeof croom, "%s%s", KZ_ROOM_COMPANY_PREFIX, nid.s);
