@@ -1,6 +1,7 @@
 /* handlers_talk.c: control verbs that write to the talk room: post (all
- * kinds, edits and closing), reply, react, vote, report, delete, moderate
- * delete and room creation; plus the room visibility shared with the feeds.
+ * kinds, edits and closing), reply, react, vote and room creation (report
+ * and deletion are in talk_moderation.c); plus the room visibility shared
+ * with the feeds.
  * The store enforces the same rules on records from peers (talk_rules.c);
  * the checks here exist to give a local user a clear sentence. */
 #include "talk_view.h"
@@ -109,7 +110,7 @@ int kz__room_visible(kz_node *n, const kz__viewer *v, const char *room, size_t l
 /* ---- Helpers ----------------------------------------------------------------- */
 
 /* Sign r with sk, store it and report its id as result[key]. */
-static int sign_put(kz_node *n, kz_record *r, const uint8_t sk[KZ_SECKEY_BYTES], const char *what,
+int kz__talk_sign_put(kz_node *n, kz_record *r, const uint8_t sk[KZ_SECKEY_BYTES], const char *what,
                     const char *key, json_t **result, char *err, size_t errsz)
 {
     int rc = kz_record_sign(r, sk);
@@ -127,7 +128,7 @@ static int sign_put(kz_node *n, kz_record *r, const uint8_t sk[KZ_SECKEY_BYTES],
 
 /* Load a record the member refers to: present, or a sentence saying it was
  * deleted or is unknown here. */
-static int load_target(kz_node *n, const uint8_t id[KZ_ID_BYTES], const char *what, kz_record *r,
+int kz__talk_load_target(kz_node *n, const uint8_t id[KZ_ID_BYTES], const char *what, kz_record *r,
                        char *err, size_t errsz)
 {
     int rc = kz_node_record_load(n, id, true, r);
@@ -210,7 +211,7 @@ static int post_edit_fill(kz_node *n, kz_record *rec, const uint8_t pk[KZ_KEY_BY
                           const uint8_t orig_id[KZ_ID_BYTES], const char *text, bool close,
                           kz_record *orig, kz_record *latest, char *err, size_t errsz)
 {
-    int rc = load_target(n, orig_id, "post", orig, err, errsz);
+    int rc = kz__talk_load_target(n, orig_id, "post", orig, err, errsz);
     if (rc)
         return rc;
     kz_idstr s = kz_id_to_str(orig_id);
@@ -379,7 +380,7 @@ static int kz_h_post(kz_node *n, json_t *args, json_t **result, char *err, size_
         for (size_t i = 0; i < n_opts; i++)
             rec.body.post.options[i] = (kz_str){opts[i], (uint32_t)strlen(opts[i])};
     }
-    rc = sign_put(n, &rec, sk, edit ? "edit" : "post", "post_id", result, err, errsz);
+    rc = kz__talk_sign_put(n, &rec, sk, edit ? "edit" : "post", "post_id", result, err, errsz);
 out:
     sodium_memzero(sk, sizeof sk);
     sodium_memzero(&m, sizeof m);
@@ -396,7 +397,7 @@ out:
 static int parent_check(kz_node *n, const uint8_t pk[KZ_KEY_BYTES], const uint8_t id[KZ_ID_BYTES],
                         bool allow_reply, kz_record *p, char *err, size_t errsz)
 {
-    int rc = load_target(n, id, allow_reply ? "post or reply" : "post", p, err, errsz);
+    int rc = kz__talk_load_target(n, id, allow_reply ? "post or reply" : "post", p, err, errsz);
     if (rc)
         return rc;
     kz_idstr s = kz_id_to_str(id);
@@ -437,7 +438,7 @@ static int kz_h_reply(kz_node *n, json_t *args, json_t **result, char *err, size
     kz_record_init(&rec, KZ_T_REPLY, pk, kz_node_created_ms(n, 0));
     memcpy(rec.body.reply.parent, parent, KZ_ID_BYTES);
     rec.body.reply.text = (kz_str){text, (uint32_t)strlen(text)};
-    rc = sign_put(n, &rec, sk, "reply", "reply_id", result, err, errsz);
+    rc = kz__talk_sign_put(n, &rec, sk, "reply", "reply_id", result, err, errsz);
     sodium_memzero(sk, sizeof sk);
     sodium_memzero(&m, sizeof m);
     kz_record_close(&rec);
@@ -479,7 +480,7 @@ static int kz_h_react(kz_node *n, json_t *args, json_t **result, char *err, size
     rec.created_ms = kz_node_created_ms(n, after);
     rec.body.reaction.kind = (uint8_t)kind;
     rec.body.reaction.off = json_is_true(json_object_get(args, "off"));
-    rc = sign_put(n, &rec, sk, "reaction", "reaction_id", result, err, errsz);
+    rc = kz__talk_sign_put(n, &rec, sk, "reaction", "reaction_id", result, err, errsz);
     sodium_memzero(sk, sizeof sk);
     sodium_memzero(&m, sizeof m);
     kz_record_close(&rec);
@@ -540,200 +541,11 @@ static int kz_h_vote(kz_node *n, json_t *args, json_t **result, char *err, size_
     }
     rec.created_ms = kz_node_created_ms(n, after);
     rec.body.vote.option = (uint8_t)option;
-    rc = sign_put(n, &rec, sk, "vote", "vote_id", result, err, errsz);
+    rc = kz__talk_sign_put(n, &rec, sk, "vote", "vote_id", result, err, errsz);
     sodium_memzero(sk, sizeof sk);
     sodium_memzero(&m, sizeof m);
     kz_record_close(&rec);
     return rc;
-}
-
-/* ---- report ------------------------------------------------------------------------- */
-
-static int kz_h_report(kz_node *n, json_t *args, json_t **result, char *err, size_t errsz)
-{
-    static const char *const allowed[] = {"member", "target", "reason", NULL};
-    uint8_t pk[KZ_KEY_BYTES], sk[KZ_SECKEY_BYTES], target[KZ_ID_BYTES], home[KZ_KEY_BYTES];
-    uint8_t xpk[crypto_box_PUBLICKEYBYTES];
-    uint8_t plain[KZ_ID_BYTES + KZ_REPORT_REASON_MAX];
-    uint8_t sealed[crypto_box_SEALBYTES + sizeof plain];
-    const char *reason;
-    kz_store_member m;
-    kz_record t, rec;
-    int rc;
-    memset(&rec, 0, sizeof rec);
-    if ((rc = kz__arg_only(args, allowed, err, errsz)) != 0 ||
-        (rc = kz__arg_id(args, "member", pk, err, errsz)) != 0 ||
-        (rc = kz__arg_id(args, "target", target, err, errsz)) != 0 ||
-        (rc = kz__arg_str(args, "reason", true, KZ_REPORT_REASON_MAX, false, &reason, err,
-                          errsz)) != 0)
-        return rc;
-    if ((rc = load_target(n, target, "record", &t, err, errsz)) != 0)
-        return rc;
-    bool ok = t.type == KZ_T_POST || t.type == KZ_T_REPLY || t.type == KZ_T_EVENT ||
-              t.type == KZ_T_PROFILE;
-    bool homed = kz__talk_home(n, t.author, home);
-    kz_record_close(&t);
-    if (!ok) {
-        snprintf(err, errsz, "only posts, replies, events and profiles can be reported");
-        return KZ_EINVAL;
-    }
-    if (!homed) {
-        snprintf(err, errsz, "the author of that record has no home node here");
-        return KZ_ENOATTEST;
-    }
-    if (crypto_sign_ed25519_pk_to_curve25519(xpk, home) != 0) {
-        snprintf(err, errsz, "the home node's key cannot receive sealed reports");
-        return KZ_ECRYPTO;
-    }
-    size_t rlen = strlen(reason);
-    memcpy(plain, target, KZ_ID_BYTES);
-    memcpy(plain + KZ_ID_BYTES, reason, rlen);
-    if (crypto_box_seal(sealed, plain, KZ_ID_BYTES + rlen, xpk) != 0)
-        return KZ_ECRYPTO;
-    if ((rc = kz__member_key(n, pk, &m, sk, err, errsz)) != 0)
-        return rc;
-    kz_record_init(&rec, KZ_T_REPORT, pk, kz_node_created_ms(n, 0));
-    memcpy(rec.body.report.to, home, KZ_KEY_BYTES);
-    rec.body.report.sealed = (kz_bytes){sealed, (uint32_t)(crypto_box_SEALBYTES + KZ_ID_BYTES + rlen)};
-    rc = sign_put(n, &rec, sk, "report", "report_id", result, err, errsz);
-    sodium_memzero(sk, sizeof sk);
-    sodium_memzero(&m, sizeof m);
-    kz_record_close(&rec);
-    return rc;
-}
-
-/* The reports addressed to this node, opened with its key. */
-typedef struct {
-    kz_node *n;
-    uint8_t xpk[crypto_box_PUBLICKEYBYTES], xsk[crypto_box_SECRETKEYBYTES];
-    json_t *list;
-} kz_report_scan;
-
-static int report_scan_cb(void *ud, const uint8_t id[KZ_ID_BYTES], uint64_t created_ms,
-                          const uint8_t *raw, size_t len)
-{
-    kz_report_scan *s = ud;
-    uint8_t plain[KZ_SEALED_MAX];
-    kz_record r;
-    if (kz_record_decode(&r, raw, len, 0, KZ_DECODE_NOVERIFY) != 0)
-        return 0;
-    if (memcmp(r.body.report.to, s->n->keys.node_pk, KZ_KEY_BYTES) != 0 ||
-        r.body.report.sealed.n < crypto_box_SEALBYTES + KZ_ID_BYTES + 1) {
-        kz_record_close(&r);
-        return 0;
-    }
-    size_t plen = r.body.report.sealed.n - crypto_box_SEALBYTES;
-    json_t *o = json_pack("{s:o, s:o, s:I}", "report_id", kz_json_hex(id, KZ_ID_BYTES), "from",
-                          kz_json_hex(r.author, KZ_KEY_BYTES), "created_ms", (json_int_t)created_ms);
-    if (crypto_box_seal_open(plain, r.body.report.sealed.p, r.body.report.sealed.n, s->xpk,
-                             s->xsk) == 0 &&
-        kz_utf8_valid((const char *)plain + KZ_ID_BYTES, plen - KZ_ID_BYTES, 0)) {
-        json_object_set_new(o, "target", kz_json_hex(plain, KZ_ID_BYTES));
-        json_object_set_new(o, "reason", json_stringn((const char *)plain + KZ_ID_BYTES,
-                                                      plen - KZ_ID_BYTES));
-        json_object_set_new(o, "target_deleted",
-                            json_boolean(kz_store_is_tombstoned(s->n->store, plain)));
-    } else {
-        json_object_set_new(o, "unreadable", json_true());
-    }
-    sodium_memzero(plain, sizeof plain);
-    json_array_append_new(s->list, o);
-    kz_record_close(&r);
-    return 0;
-}
-
-static int kz_h_report_list(kz_node *n, json_t *args, json_t **result, char *err, size_t errsz)
-{
-    static const char *const allowed[] = {NULL};
-    kz_report_scan s = {.n = n};
-    int rc;
-    if ((rc = kz__arg_only(args, allowed, err, errsz)) != 0)
-        return rc;
-    if (crypto_sign_ed25519_pk_to_curve25519(s.xpk, n->keys.node_pk) != 0 ||
-        crypto_sign_ed25519_sk_to_curve25519(s.xsk, n->keys.node_sk) != 0) {
-        snprintf(err, errsz, "the node key cannot open sealed reports");
-        return KZ_ECRYPTO;
-    }
-    s.list = json_array();
-    rc = kz_store_iter_type(n->store, KZ_T_REPORT, report_scan_cb, &s);
-    sodium_memzero(s.xsk, sizeof s.xsk);
-    if (rc < 0) {
-        json_decref(s.list);
-        snprintf(err, errsz, "cannot read the reports: %s", kz_strerror(rc));
-        return rc;
-    }
-    *result = json_pack("{s:o}", "reports", s.list);
-    return 0;
-}
-
-/* ---- delete and moderation ---------------------------------------------------------- */
-
-static int delete_common(kz_node *n, json_t *args, bool moderate, json_t **result, char *err,
-                         size_t errsz)
-{
-    static const char *const allowed_m[] = {"record", "reason", NULL};
-    static const char *const allowed_a[] = {"member", "record", "reason", NULL};
-    uint8_t pk[KZ_KEY_BYTES], sk[KZ_SECKEY_BYTES], target[KZ_ID_BYTES], home[KZ_KEY_BYTES];
-    const char *reason;
-    kz_store_member m;
-    kz_record t, rec;
-    int rc;
-    memset(&rec, 0, sizeof rec);
-    memset(&m, 0, sizeof m);
-    if ((rc = kz__arg_only(args, moderate ? allowed_m : allowed_a, err, errsz)) != 0 ||
-        (!moderate && (rc = kz__arg_id(args, "member", pk, err, errsz)) != 0) ||
-        (rc = kz__arg_id(args, "record", target, err, errsz)) != 0 ||
-        (rc = kz__arg_str(args, "reason", false, KZ_BIO_MAX, true, &reason, err, errsz)) != 0)
-        return rc;
-    if ((rc = load_target(n, target, "record", &t, err, errsz)) != 0)
-        return rc;
-    kz_idstr s = kz_id_to_str(target);
-    uint8_t author[KZ_KEY_BYTES];
-    memcpy(author, t.author, KZ_KEY_BYTES);
-    bool member_type = kz_rtype_is_member(t.type);
-    kz_record_close(&t);
-    if (!member_type) {
-        snprintf(err, errsz, "%s is not a member's record", s.s);
-        return KZ_EINVAL;
-    }
-    if (moderate) {
-        if (!kz__talk_home(n, author, home) || memcmp(home, n->keys.node_pk, KZ_KEY_BYTES) != 0) {
-            snprintf(err, errsz, "%s was written by a member of another company; report it "
-                                 "to them instead", s.s);
-            return KZ_EPERM;
-        }
-        memcpy(pk, n->keys.node_pk, KZ_KEY_BYTES);
-        memcpy(sk, n->keys.node_sk, KZ_SECKEY_BYTES);
-    } else {
-        if (memcmp(author, pk, KZ_KEY_BYTES) != 0) {
-            snprintf(err, errsz, "%s is not by this member (the secretariat uses `kizuna "
-                                 "moderate delete`)", s.s);
-            return KZ_EPERM;
-        }
-        if ((rc = kz__member_key(n, pk, &m, sk, err, errsz)) != 0)
-            return rc;
-    }
-    kz_record_init(&rec, KZ_T_DELETE, pk, kz_node_created_ms(n, 0));
-    memcpy(rec.body.del.target, target, KZ_ID_BYTES);
-    memcpy(rec.body.del.target_author, author, KZ_KEY_BYTES);
-    if (reason)
-        rec.body.del.reason = (kz_str){reason, (uint32_t)strlen(reason)};
-    rc = sign_put(n, &rec, sk, "deletion", "delete_id", result, err, errsz);
-    sodium_memzero(sk, sizeof sk);
-    sodium_memzero(&m, sizeof m);
-    kz_record_close(&rec);
-    return rc;
-}
-
-static int kz_h_delete(kz_node *n, json_t *args, json_t **result, char *err, size_t errsz)
-{
-    return delete_common(n, args, false, result, err, errsz);
-}
-
-static int kz_h_moderate_delete(kz_node *n, json_t *args, json_t **result, char *err,
-                                size_t errsz)
-{
-    return delete_common(n, args, true, result, err, errsz);
 }
 
 /* ---- room.create ---------------------------------------------------------------------- */
@@ -787,7 +599,7 @@ static int kz_h_room_create(kz_node *n, json_t *args, json_t **result, char *err
     if (desc)
         rec.body.room.description = (kz_str){desc, (uint32_t)strlen(desc)};
     rec.body.room.scope = (uint8_t)scope;
-    rc = sign_put(n, &rec, n->keys.node_sk, "room", "room_id", result, err, errsz);
+    rc = kz__talk_sign_put(n, &rec, n->keys.node_sk, "room", "room_id", result, err, errsz);
     kz_record_close(&rec);
     return rc;
 }
@@ -797,10 +609,10 @@ static const kz_control_verb kz_verbs[] = {
     {"reply", kz_h_reply, "reply to a post as a member"},
     {"react", kz_h_react, "react to a post or reply (or withdraw the reaction)"},
     {"vote", kz_h_vote, "vote in a poll (a new vote replaces the member's previous one)"},
-    {"report", kz_h_report, "flag a record to its author's home node (sealed)"},
-    {"report.list", kz_h_report_list, "reports addressed to this node, opened"},
-    {"delete", kz_h_delete, "delete one of a member's own records"},
-    {"moderate.delete", kz_h_moderate_delete, "delete a record of this node's member (node key)"},
+    {"report", kz__h_report, "flag a record to its author's home node (sealed)"},
+    {"report.list", kz__h_report_list, "reports addressed to this node, opened"},
+    {"delete", kz__h_delete, "delete one of a member's own records"},
+    {"moderate.delete", kz__h_moderate_delete, "delete a record of this node's member (node key)"},
     {"room.create", kz_h_room_create, "create or update a topic room (node key)"},
 };
 

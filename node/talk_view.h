@@ -35,4 +35,20 @@ int kz__room_find(kz_node *n, const char *name, size_t len, kz_record *r) KZ_WAR
 
 /* Read verbs (talk_feed.c). */
 
+/* Sign r with sk, store it through the node and set result = {key: id}.
+ * On failure a sentence naming what (e.g. "reply") in err. */
+int kz__talk_sign_put(kz_node *n, kz_record *r, const uint8_t sk[KZ_SECKEY_BYTES],
+                      const char *what, const char *key, json_t **result, char *err,
+                      size_t errsz) KZ_WARN_UNUSED;
+/* Load a record a member refers to (caller closes r); otherwise a sentence
+ * saying it was deleted or is unknown here (KZ_EDELETED, KZ_ENOTFOUND). */
+int kz__talk_load_target(kz_node *n, const uint8_t id[KZ_ID_BYTES], const char *what,
+                         kz_record *r, char *err, size_t errsz) KZ_WARN_UNUSED;
+
+/* Verbs in talk_moderation.c (registered in handlers_talk.c's table). */
+int kz__h_report(kz_node *n, json_t *args, json_t **result, char *err, size_t errsz);
+int kz__h_report_list(kz_node *n, json_t *args, json_t **result, char *err, size_t errsz);
+int kz__h_delete(kz_node *n, json_t *args, json_t **result, char *err, size_t errsz);
+int kz__h_moderate_delete(kz_node *n, json_t *args, json_t **result, char *err, size_t errsz);
+
 #endif

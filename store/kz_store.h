@@ -52,6 +52,11 @@ void kz_store_free(kz_store *s);
  *    tombstone's target_author (a forged tombstone cannot suppress others).
  *  - replaceable (kz_record_slot): older than the slot's head -> KZ_ESTALE;
  *    newer replaces it (old content and indexes removed).
+ *  - talk room (talk_rules.c, docs/talk_room.md): room names and company
+ *    rooms, edits by their author, one-level replies, votes in range and
+ *    before the close, articles by the secretariat, rooms and reports
+ *    addressed to nodes; nothing new under a tombstoned id
+ *                                           -> KZ_EINVAL, KZ_EPERM, KZ_EDELETED
  * Records must already be decoded and verified (kz_record_decode). */
 
 typedef struct {

@@ -254,7 +254,10 @@ int kz_cmd_report_list(kz_cli *cli, int argc, char **argv)
     json_t *r;
     if (rc != 0)
         return rc;
-    if ((rc = kz_cli_call(cli, "report.list", json_object(), &r)) != 0)
+    json_t *args = json_object();
+    rc = kz_cli_call(cli, "report.list", args, &r);
+    json_decref(args);
+    if (rc != 0)
         return rc;
     json_t *list = json_object_get(r, "reports");
     if (opts[0].set) {
@@ -351,7 +354,10 @@ int kz_cmd_room_list(kz_cli *cli, int argc, char **argv)
     json_t *r;
     if (rc != 0)
         return rc;
-    if ((rc = kz_cli_call(cli, "room.list", json_object(), &r)) != 0)
+    json_t *args = json_object();
+    rc = kz_cli_call(cli, "room.list", args, &r);
+    json_decref(args);
+    if (rc != 0)
         return rc;
     json_t *list = json_object_get(r, "rooms");
     if (opts[0].set) {
