@@ -26,6 +26,7 @@ static const kz__verb_table *const kz_tables[] = {
     &kz__verbs_metrics,
     &kz__verbs_talk,
     &kz__verbs_talk_read,
+    &kz__verbs_search,
 };
 
 const kz_control_verb *kz_control_verb_find(const char *name)

@@ -93,6 +93,7 @@ int kz_cmd_member_list(kz_cli *cli, int argc, char **argv);
 int kz_cmd_member_revoke(kz_cli *cli, int argc, char **argv);
 int kz_cmd_profile_set(kz_cli *cli, int argc, char **argv);
 int kz_cmd_profile_show(kz_cli *cli, int argc, char **argv);
+int kz_cmd_search(kz_cli *cli, int argc, char **argv);
 int kz_cmd_post(kz_cli *cli, int argc, char **argv);
 int kz_cmd_record_export(kz_cli *cli, int argc, char **argv);
 int kz_cmd_record_import(kz_cli *cli, int argc, char **argv);

@@ -118,6 +118,40 @@ static const kz_cli_cmd kz_cmds[] = {
      "(`role`, `tenure_joined`, `tenure_left`), `status`, and when the profile was last "
      "updated. `open_to` includes `rehire` only for members of this node.\n",
      1, 1, kz_cmd_profile_show},
+    {"search",
+     "QUERY [--company C] [--current-company C] [--skill S] [--location L] [--left-from YEAR] "
+     "[--left-to YEAR] [--open-to X] [--as MEMBER_ID] [--same-current-company-as MEMBER_ID] "
+     "[--former-colleagues-of MEMBER_ID] [--limit N] [--cursor C] [--json]",
+     "Search the directory of the whole federation.",
+     "QUERY's words must all match (name, reading, romaji, home and current company, title, "
+     "department, location, skills, bio). Japanese is matched by substring (`住友` finds "
+     "`住友商事`), other words by prefix (`eng` finds `Engineer`); hiragana, katakana and "
+     "half-width forms are equal, and a reading or romaji finds the name (`すずき`, `スズキ`, "
+     "`suzuki` all find `鈴木`). QUERY may be `\"\"` when a filter is given. Hits are ranked "
+     "name and reading matches first, then company, then title, department, skills and "
+     "location, then bio; ties newest profile first.\n\n"
+     "- `--company C`: home company (the attesting node), by name words or node id.\n"
+     "- `--current-company C`, `--skill S`, `--location L`: these words in that field.\n"
+     "- `--left-from YEAR`, `--left-to YEAR`: left the home company in that range.\n"
+     "- `--open-to X`: comma-separated `reconnect`, `business`, `mentoring`; `rehire` only "
+     "in the node's own secretariat view (no `--as`).\n"
+     "- `--as MEMBER_ID`: search as that member sees the directory (profiles scoped to a "
+     "company show only to members of that company). Without it the node's secretariat "
+     "view is used: this node's company-only profiles, and re-hire interest of this node's "
+     "own members only.\n"
+     "- `--same-current-company-as MEMBER_ID`: members who now work where MEMBER_ID does.\n"
+     "- `--former-colleagues-of MEMBER_ID`: same home company and department, with "
+     "overlapping years.\n"
+     "- `--limit N`: hits per page, 1-100 (default 20); `--cursor C`: the next page, as "
+     "printed after the hits.\n\n"
+     "One line per hit: `name (reading) — title @ current company — home company — member "
+     "id`, then `next page: --cursor C` when there is more. With `--json`, an object with "
+     "`hits` (objects with `member_id`, `name`, `reading`, `romaji`, `home_company`, "
+     "`home_node`, `current_company`, `current_title`, `location`, `matched` (the fields "
+     "that matched), `updated`, `score`, and `rehire` in the secretariat view of this "
+     "node's members), `next_cursor` (null on the last page) and `truncated` (the search "
+     "reached its work limit; narrow it).\n",
+     0, 1, kz_cmd_search},
     {"post",
      "MEMBER_ID --room ROOM [--kind KIND] [--nominate MEMBER_ID] [--option TEXT]... TEXT | "
      "post MEMBER_ID --edit POST_ID [--close] [TEXT]",

@@ -1,0 +1,203 @@
+/* cmd_search.c: `kizuna search`: the directory search, one line per hit or
+ * JSON, with the cursor for the next page. */
+#include "cli.h"
+#include "kz_text.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *kz_jstr(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+/* Text options: valid UTF-8 without control characters, at most max bytes. */
+static int kz_check_opt_text(kz_cli *cli, const char *what, const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n > max)
+        return kz_cli_usage_error(cli, "%s is %zu bytes; at most %zu allowed", what, n, max);
+    if (!kz_utf8_valid(s, n, 0))
+        return kz_cli_usage_error(cli, "%s holds invalid UTF-8 or control characters", what);
+    return 0;
+}
+
+static int kz_check_open_to(kz_cli *cli, const char *s)
+{
+    static const char *const names[] = {"reconnect", "business", "mentoring", "rehire"};
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        bool ok = false;
+        for (size_t i = 0; i < KZ_ARRAY_LEN(names); i++)
+            ok = ok || (strlen(names[i]) == n && memcmp(names[i], s, n) == 0);
+        if (!ok)
+            return kz_cli_usage_error(cli, "--open-to takes reconnect, business, mentoring, rehire "
+                                           "(comma-separated), not '%.*s'",
+                                      (int)(n > 40 ? 40 : n), s);
+        s += n;
+        if (*s == ',')
+            s++;
+    }
+    return 0;
+}
+
+static void kz_print_hit(json_t *h)
+{
+    const char *title = kz_jstr(h, "current_title"), *cc = kz_jstr(h, "current_company");
+    printf("%s", kz_jstr(h, "name"));
+    if (kz_jstr(h, "reading")[0])
+        printf(" (%s)", kz_jstr(h, "reading"));
+    printf(" — ");
+    if (title[0] && cc[0])
+        printf("%s @ %s", title, cc);
+    else if (title[0] || cc[0])
+        printf("%s", title[0] ? title : cc);
+    else
+        printf("-");
+    printf(" — %s — %s", kz_jstr(h, "home_company")[0] ? kz_jstr(h, "home_company") : "?",
+           kz_jstr(h, "member_id"));
+    json_t *rehire = json_object_get(h, "rehire");
+    if (json_is_true(rehire))
+        printf("  [open to re-hire]");
+    printf("\n");
+}
+
+int kz_cmd_search(kz_cli *cli, int argc, char **argv)
+{
+    kz_cli_opt opts[] = {
+        {"--company", true, false, NULL},
+        {"--current-company", true, false, NULL},
+        {"--skill", true, false, NULL},
+        {"--location", true, false, NULL},
+        {"--left-from", true, false, NULL},
+        {"--left-to", true, false, NULL},
+        {"--open-to", true, false, NULL},
+        {"--as", true, false, NULL},
+        {"--same-current-company-as", true, false, NULL},
+        {"--former-colleagues-of", true, false, NULL},
+        {"--limit", true, false, NULL},
+        {"--cursor", true, false, NULL},
+        {"--json", false, false, NULL},
+    };
+    /* Option name, the node's argument name, and how to check it. */
+    static const struct {
+        const char *opt, *arg;
+        char kind; /* 't' text, 'i' member id, 'o' open_to, 'c' cursor */
+    } map[] = {
+        {"--company", "company", 't'},
+        {"--current-company", "current_company", 't'},
+        {"--skill", "skill", 't'},
+        {"--location", "location", 't'},
+        {"--open-to", "open_to", 'o'},
+        {"--as", "as", 'i'},
+        {"--same-current-company-as", "same_current_company_as", 'i'},
+        {"--former-colleagues-of", "former_colleagues_of", 'i'},
+        {"--cursor", "cursor", 'c'},
+    };
+    const size_t no = KZ_ARRAY_LEN(opts);
+    char *pos[1] = {NULL};
+    int npos, rc;
+    json_t *r = NULL;
+    if ((rc = kz_cli_parse(cli, argc, argv, opts, no, pos, &npos)) != 0)
+        return rc;
+    const char *query = npos > 0 ? pos[0] : "";
+    if ((rc = kz_check_opt_text(cli, "QUERY", query, KZ_TEXT_QUERY_RAW_MAX)) != 0)
+        return rc;
+    json_t *args = json_object();
+    if (query[0])
+        json_object_set_new(args, "query", json_string(query));
+    bool filters = false;
+    for (size_t i = 0; i < KZ_ARRAY_LEN(map); i++) {
+        const char *v = kz_cli_optval(opts, no, map[i].opt);
+        if (!v)
+            continue;
+        switch (map[i].kind) {
+        case 'i':
+            rc = kz_cli_check_id(cli, map[i].opt, v);
+            break;
+        case 'o':
+            rc = kz_check_open_to(cli, v);
+            break;
+        case 'c':
+            rc = kz_check_opt_text(cli, map[i].opt, v, KZ_SEARCH_CURSOR_MAX - 1);
+            break;
+        default:
+            rc = kz_check_opt_text(cli, map[i].opt, v, KZ_TEXT_QUERY_RAW_MAX);
+            if (rc == 0 && !v[0])
+                rc = kz_cli_usage_error(cli, "%s must not be empty", map[i].opt);
+            break;
+        }
+        if (rc != 0)
+            goto out;
+        json_object_set_new(args, map[i].arg, json_string(v));
+        if (map[i].kind != 'c' && strcmp(map[i].opt, "--as") != 0)
+            filters = true;
+    }
+    static const char *const years[][2] = {{"--left-from", "left_from"}, {"--left-to", "left_to"}};
+    int y[2] = {0, 0};
+    for (size_t i = 0; i < 2; i++) {
+        const char *v = kz_cli_optval(opts, no, years[i][0]);
+        if (!v)
+            continue;
+        if ((rc = kz_cli_check_year(cli, years[i][0], v, &y[i])) != 0)
+            goto out;
+        json_object_set_new(args, years[i][1], json_integer(y[i]));
+        filters = true;
+    }
+    if (y[0] && y[1] && y[0] > y[1]) {
+        rc = kz_cli_usage_error(cli, "--left-from (%d) is after --left-to (%d)", y[0], y[1]);
+        goto out;
+    }
+    const char *ls = kz_cli_optval(opts, no, "--limit");
+    if (ls) {
+        char *end = NULL;
+        errno = 0;
+        long limit = strtol(ls, &end, 10);
+        if (ls[0] < '0' || ls[0] > '9' || errno || *end || limit < 1 ||
+            limit > KZ_SEARCH_LIMIT_MAX) {
+            rc = kz_cli_usage_error(cli, "--limit must be a number from 1 to %d, got '%.20s'",
+                                    KZ_SEARCH_LIMIT_MAX, ls);
+            goto out;
+        }
+        json_object_set_new(args, "limit", json_integer(limit));
+    }
+    if (!query[0] && !filters) {
+        rc = kz_cli_usage_error(cli, "give a query or a filter (QUERY may be \"\" with a filter)");
+        goto out;
+    }
+    if ((rc = kz_cli_call(cli, "search", args, &r)) != 0)
+        goto out;
+    json_t *hits = json_object_get(r, "hits");
+    if (!json_is_array(hits)) {
+        rc = kz_cli_error("the node sent an unexpected reply");
+        goto out;
+    }
+    if (kz_cli_optset(opts, no, "--json")) {
+        json_t *o = json_pack("{s:O, s:O, s:O}", "hits", hits, "next_cursor",
+                              json_object_get(r, "next_cursor") ? json_object_get(r, "next_cursor")
+                                                                : json_null(),
+                              "truncated", json_object_get(r, "truncated") ? json_object_get(r, "truncated")
+                                                                           : json_false());
+        rc = kz_cli_print_json(o);
+        json_decref(o);
+        goto out;
+    }
+    size_t i;
+    json_t *h;
+    if (json_array_size(hits) == 0)
+        printf("no matches\n");
+    json_array_foreach(hits, i, h)
+        kz_print_hit(h);
+    if (json_is_string(json_object_get(r, "next_cursor")))
+        printf("next page: --cursor %s\n", kz_jstr(r, "next_cursor"));
+    if (json_is_true(json_object_get(r, "truncated")))
+        fprintf(stderr, "kizuna: the search stopped at its work limit; these are the best of "
+                        "the candidates examined (narrow the query for complete results)\n");
+    rc = KZ_EXIT_OK;
+out:
+    json_decref(args);
+    json_decref(r);
+    return rc;
+}
