@@ -45,13 +45,25 @@ void kz_store_free(kz_store *s);
  *    record (the node record itself is self-authored)   -> KZ_EPERM
  *  - member types: author needs a live attest (latest record in its
  *    membership slot is an attest, from a non-blocked node)  -> KZ_ENOATTEST
- *  - delete: author is target_author, or a node holding a live attestation
+ *  - delete: the author must be a key the store knows: a node that has (or
+ *    had) a node record, or a member with any membership entry (live,
+ *    revoked or deleted) from a non-blocked node -> KZ_ENOATTEST otherwise
+ *    (a stranger may not fill the store with tombstones; revoked members may
+ *    still delete their own records).
+ *    Then: author is target_author, or a node holding a live attestation
  *    of target_author                       -> KZ_EPERM. The target's content
  *    and index entries are purged; its id is tombstoned forever. If the
  *    target arrives later it is refused only when its author matches the
  *    tombstone's target_author (a forged tombstone cannot suppress others).
  *  - replaceable (kz_record_slot): older than the slot's head -> KZ_ESTALE;
- *    newer replaces it (old content and indexes removed).
+ *    newer replaces it (old content and indexes removed). Deleting a slot's
+ *    head empties the slot but keeps its (created_ms, id) as a high-water
+ *    mark: later records of that slot not newer than the deleted head are
+ *    KZ_ESTALE, so an old version held by a peer cannot come back; a newer
+ *    one is accepted (a member who deleted their profile may publish a new
+ *    one). A deleted record that arrives after its delete (KZ_EDELETED)
+ *    still raises that mark and purges an older head of its slot, exactly
+ *    as if it had arrived first; that refusal is the one that writes.
  *  - talk room (talk_rules.c, docs/talk_room.md): room names and company
  *    rooms, edits by their author, one-level replies, votes in range and
  *    before the close, articles by the secretariat, rooms and reports
@@ -62,7 +74,9 @@ void kz_store_free(kz_store *s);
 typedef struct {
     int rc;                 /* 0 stored, or the KZ_E* reason it was refused */
     bool replaced;          /* it superseded an older record in its slot */
-    bool purged;            /* (delete) the target was present and purged */
+    bool purged;            /* (delete) the target was present and purged;
+                               (KZ_EDELETED) an older head of the deleted
+                               record's slot was purged */
 } kz_put_result;
 
 /* Store one record in its own durable transaction. Returns the same code as
@@ -86,7 +100,8 @@ bool kz_store_has(kz_store *s, const uint8_t id[KZ_ID_BYTES]);
 bool kz_store_is_tombstoned(kz_store *s, const uint8_t id[KZ_ID_BYTES]);
 
 /* Id of the current head of a replaceable slot (see kz_record_slot).
- * KZ_ENOTFOUND when the slot is empty. */
+ * KZ_ENOTFOUND when the slot is empty, including when its head was deleted
+ * (the slot's high-water mark is not a record). */
 int kz_store_head(kz_store *s, const uint8_t slot[KZ_SLOT_BYTES], uint8_t id[KZ_ID_BYTES]) KZ_WARN_UNUSED;
 
 /* Iteration. The callback returns 0 to continue, 1 to stop early, or a

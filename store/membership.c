@@ -19,9 +19,11 @@ int kz__home_find(kz_store *s, MDB_txn *txn, const uint8_t member[KZ_KEY_BYTES],
         const uint8_t *key = k.mv_data, *val = v.mv_data;
         if (k.mv_size != KZ__MEMB_KEY || memcmp(key, member, KZ_KEY_BYTES) != 0)
             break;
-        if (v.mv_size != KZ__MEMB_VAL || val[KZ__MEMB_VAL - 1] != KZ_T_ATTEST)
-            continue; /* a revoke heads this slot */
-        h->n_live++;
+        if (v.mv_size != KZ__MEMB_VAL)
+            continue;
+        bool live = val[KZ__MEMB_VAL - 1] == KZ_T_ATTEST; /* else revoked or deleted */
+        if (live)
+            h->n_live++;
         const uint8_t *node = key + KZ_KEY_BYTES;
         int b = kz__is_blocked(s, txn, node);
         if (b < 0) {
@@ -29,6 +31,9 @@ int kz__home_find(kz_store *s, MDB_txn *txn, const uint8_t member[KZ_KEY_BYTES],
             goto out;
         }
         if (b)
+            continue;
+        h->n_known++;
+        if (!live)
             continue;
         uint64_t created = kz__be64_get(val);
         if (!h->found || kz_record_newer(created, val + 8, h->created_ms, h->attest_id)) {

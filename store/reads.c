@@ -48,24 +48,43 @@ bool kz_store_is_tombstoned(kz_store *s, const uint8_t id[KZ_ID_BYTES])
     return rc == 0;
 }
 
+int kz__head_get(kz_store *s, MDB_txn *txn, const uint8_t slot[KZ_SLOT_BYTES],
+                 uint64_t *created, uint8_t id[KZ_ID_BYTES], bool *gone)
+{
+    MDB_val v;
+    int rc = kz__get(txn, s->heads, slot, KZ_SLOT_BYTES, &v);
+    if (rc)
+        return rc;
+    const uint8_t *p = v.mv_data;
+    if (v.mv_size == KZ__HEAD_VAL)
+        *gone = false;
+    else if (v.mv_size == KZ__HEAD_GONE_VAL && p[KZ__HEAD_VAL] == KZ__HEAD_GONE)
+        *gone = true;
+    else
+        return KZ_ESTORE;
+    *created = kz__be64_get(p);
+    memcpy(id, p + 8, KZ_ID_BYTES);
+    return 0;
+}
+
 int kz_store_head(kz_store *s, const uint8_t slot[KZ_SLOT_BYTES], uint8_t id[KZ_ID_BYTES])
 {
     MDB_txn *txn;
-    MDB_val v;
+    uint8_t hid[KZ_ID_BYTES];
+    uint64_t created;
+    bool gone;
     if (!slot || !id)
         return KZ_EINVAL;
     int rc = kz__rd_begin(s, &txn);
     if (rc)
         return rc;
-    rc = kz__get(txn, s->heads, slot, KZ_SLOT_BYTES, &v);
-    if (rc == 0) {
-        if (v.mv_size == KZ__HEAD_VAL)
-            memcpy(id, (const uint8_t *)v.mv_data + 8, KZ_ID_BYTES);
-        else
-            rc = KZ_ESTORE;
-    }
+    rc = kz__head_get(s, txn, slot, &created, hid, &gone);
     kz__rd_end(s, txn);
-    return rc;
+    if (rc == 0 && gone)
+        rc = KZ_ENOTFOUND; /* its head was deleted: the slot is empty */
+    if (rc == 0)
+        memcpy(id, hid, KZ_ID_BYTES);
+    return rc == KZ__EMAPFULL ? KZ_ESTORE : rc;
 }
 
 /* ---- Iteration ---------------------------------------------------------------

@@ -137,12 +137,42 @@ static int del_quiet(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen)
     return rc == KZ_ENOTFOUND ? 0 : rc;
 }
 
-/* Remove t's content and every index entry that points at it. */
+/* Point slot (and, for attest/revoke, its membership entry) at r: as the
+ * live head, or when gone as the high-water mark r leaves when it is
+ * deleted, so that nothing not newer than r can take the slot again. */
+static int slot_mark(kz_store *s, MDB_txn *txn, const uint8_t slot[KZ_SLOT_BYTES],
+                     const kz_record *r, bool gone)
+{
+    uint8_t hv[KZ__HEAD_GONE_VAL];
+    int rc;
+
+    kz__be64_put(hv, r->created_ms);
+    memcpy(hv + 8, r->id, KZ_ID_BYTES);
+    hv[KZ__HEAD_VAL] = KZ__HEAD_GONE;
+    if ((rc = kz__put(txn, s->heads, slot, KZ_SLOT_BYTES, hv,
+                      gone ? KZ__HEAD_GONE_VAL : KZ__HEAD_VAL, 0)) != 0)
+        return rc;
+    const uint8_t *member = subject_member(r);
+    if (member) {
+        uint8_t mk[KZ__MEMB_KEY], mv[KZ__MEMB_VAL];
+        memb_key(mk, member, r->author);
+        memcpy(mv, hv, KZ__HEAD_VAL);
+        mv[KZ__HEAD_VAL] = gone ? KZ__MEMB_GONE : r->type;
+        if ((rc = kz__put(txn, s->membership, mk, sizeof mk, mv, sizeof mv, 0)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Remove t's content and every index entry that points at it. When t heads
+ * its slot, the slot keeps t as its high-water mark (a replacement then
+ * overwrites it with the new head). */
 static int purge(kz_store *s, MDB_txn *txn, const kz_record *t)
 {
     uint8_t ok[KZ__ORDER_KEY], ak[KZ__AUTHOR_KEY], tk[KZ__TYPE_KEY];
-    uint8_t slot[KZ_SLOT_BYTES];
-    MDB_val v;
+    uint8_t slot[KZ_SLOT_BYTES], head_id[KZ_ID_BYTES];
+    uint64_t head_created;
+    bool gone;
     int rc;
 
     order_key(ok, t);
@@ -155,21 +185,9 @@ static int purge(kz_store *s, MDB_txn *txn, const kz_record *t)
         (rc = kz__count_add(s, txn, t->type, -1)) != 0)
         return rc;
     if (kz_record_slot(t, slot)) {
-        rc = kz__get(txn, s->heads, slot, sizeof slot, &v);
-        if (rc == 0 && v.mv_size == KZ__HEAD_VAL &&
-            memcmp((const uint8_t *)v.mv_data + 8, t->id, KZ_ID_BYTES) == 0)
-            rc = kz__del(txn, s->heads, slot, sizeof slot);
-        if (rc && rc != KZ_ENOTFOUND)
-            return rc;
-    }
-    const uint8_t *member = subject_member(t);
-    if (member) {
-        uint8_t mk[KZ__MEMB_KEY];
-        memb_key(mk, member, t->author);
-        rc = kz__get(txn, s->membership, mk, sizeof mk, &v);
-        if (rc == 0 && v.mv_size == KZ__MEMB_VAL &&
-            memcmp((const uint8_t *)v.mv_data + 8, t->id, KZ_ID_BYTES) == 0)
-            rc = kz__del(txn, s->membership, mk, sizeof mk);
+        rc = kz__head_get(s, txn, slot, &head_created, head_id, &gone);
+        if (rc == 0 && !gone && memcmp(head_id, t->id, KZ_ID_BYTES) == 0)
+            rc = slot_mark(s, txn, slot, t, true);
         if (rc && rc != KZ_ENOTFOUND)
             return rc;
     }
@@ -273,68 +291,107 @@ static int apply_delete(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_re
     return rc == KZ_EEXIST ? 0 : rc;
 }
 
-static int apply_slot(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *res)
+/* Move slot forward to r: KZ_ESTALE when the slot's head or high-water mark
+ * is not older than r; otherwise a live older head is purged (*purged_old
+ * set) and r becomes the live head or, when gone, the high-water mark. */
+static int slot_advance(kz_store *s, MDB_txn *txn, const uint8_t slot[KZ_SLOT_BYTES],
+                        const kz_record *r, bool gone, bool *purged_old)
 {
-    uint8_t slot[KZ_SLOT_BYTES], hv[KZ__HEAD_VAL];
-    MDB_val v;
-    int rc;
-
-    if (!kz_record_slot(r, slot))
-        return 0;
-    rc = kz__get(txn, s->heads, slot, sizeof slot, &v);
+    uint8_t old_id[KZ_ID_BYTES];
+    uint64_t old_created;
+    bool old_gone;
+    int rc = kz__head_get(s, txn, slot, &old_created, old_id, &old_gone);
     if (rc == 0) {
-        uint8_t old_id[KZ_ID_BYTES];
-        if (v.mv_size != KZ__HEAD_VAL)
-            return KZ_ESTORE;
-        uint64_t old_created = kz__be64_get(v.mv_data);
-        memcpy(old_id, (const uint8_t *)v.mv_data + 8, KZ_ID_BYTES);
         if (!kz_record_newer(r->created_ms, r->id, old_created, old_id))
             return KZ_ESTALE;
-        kz_record old = {0};
-        rc = load(s, txn, old_id, &old);
-        if (rc == 0) {
-            rc = purge(s, txn, &old);
-            kz_record_close(&old);
-            if (rc)
+        if (!old_gone) {
+            kz_record old = {0};
+            rc = load(s, txn, old_id, &old);
+            if (rc == 0) {
+                rc = purge(s, txn, &old);
+                kz_record_close(&old);
+                if (rc)
+                    return rc;
+                *purged_old = true;
+            } else if (rc != KZ_ENOTFOUND) {
                 return rc;
-            res->replaced = true;
-        } else if (rc != KZ_ENOTFOUND) {
-            return rc;
+            }
         }
     } else if (rc != KZ_ENOTFOUND) {
         return rc;
     }
+    return slot_mark(s, txn, slot, r, gone);
+}
 
-    kz__be64_put(hv, r->created_ms);
-    memcpy(hv + 8, r->id, KZ_ID_BYTES);
-    if ((rc = kz__put(txn, s->heads, slot, sizeof slot, hv, sizeof hv, 0)) != 0)
-        return rc;
-    const uint8_t *member = subject_member(r);
-    if (member) {
-        uint8_t mk[KZ__MEMB_KEY], mv[KZ__MEMB_VAL];
-        memb_key(mk, member, r->author);
-        memcpy(mv, hv, KZ__HEAD_VAL);
-        mv[KZ__HEAD_VAL] = r->type;
-        if ((rc = kz__put(txn, s->membership, mk, sizeof mk, mv, sizeof mv, 0)) != 0)
-            return rc;
-    }
-    return 0;
+static int apply_slot(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *res)
+{
+    uint8_t slot[KZ_SLOT_BYTES];
+    if (!kz_record_slot(r, slot))
+        return 0;
+    return slot_advance(s, txn, slot, r, false, &res->replaced);
+}
+
+/* r arrived after its deletion. Had it come first it would have replaced
+ * every older record of its slot before being purged, so do that now: the
+ * outcome must not depend on arrival order, or a node that saw the delete
+ * first would keep (and relay) a version every other node dropped. Sets
+ * *wrote when the slot moved (the caller then commits despite refusing r)
+ * and res->purged when an older head went. */
+static int raise_floor(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *res,
+                       bool *wrote)
+{
+    uint8_t slot[KZ_SLOT_BYTES];
+    if (!kz_record_slot(r, slot))
+        return 0;
+    int rc = slot_advance(s, txn, slot, r, true, &res->purged);
+    if (rc == KZ_ESTALE)
+        return 0;
+    if (rc == 0)
+        *wrote = true;
+    return rc;
+}
+
+/* May this key author a delete at all? Only keys the store knows: a node
+ * that has (or had) a node record, or a member with some membership entry
+ * from a non-blocked node (live, revoked, or deleted: leaving must work
+ * after a revocation). Anyone else would fill the store with tombstones.
+ * 0, KZ_ENOATTEST (the key may become known later), or a store failure. */
+static int delete_author_known(kz_store *s, MDB_txn *txn, const kz_record *r,
+                               const kz__home *home)
+{
+    uint8_t nslot[KZ_SLOT_BYTES] = {'N'}, id[KZ_ID_BYTES];
+    uint64_t created;
+    bool gone;
+    if (home->n_known > 0)
+        return 0;
+    memcpy(nslot + 1, r->author, KZ_KEY_BYTES);
+    int rc = kz__head_get(s, txn, nslot, &created, id, &gone);
+    return rc == KZ_ENOTFOUND ? KZ_ENOATTEST : rc;
 }
 
 /* Apply the acceptance rules of kz_store.h in their documented order, then
- * store r. Returns 0, a refusal (is_refusal) or a store failure. */
-static int apply(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *res)
+ * store r. Returns 0, a refusal (is_refusal) or a store failure. *wrote is
+ * set when a refused record still changed the store (raise_floor): the
+ * caller commits that change and reports the refusal. */
+static int apply(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *res,
+                 bool *wrote)
 {
     MDB_val v;
     kz__home home;
     int rc;
 
     memset(res, 0, sizeof *res);
+    *wrote = false;
     if ((rc = check_input(r)) != 0)
         return rc;
 
-    if ((rc = tombstoned_for(s, txn, r->id, r->author)) != 0)
-        return rc == 1 ? KZ_EDELETED : rc;
+    if ((rc = tombstoned_for(s, txn, r->id, r->author)) != 0) {
+        if (rc != 1)
+            return rc;
+        if ((rc = raise_floor(s, txn, r, res, wrote)) != 0)
+            return rc;
+        return KZ_EDELETED;
+    }
 
     rc = kz__get(txn, s->records, r->id, KZ_ID_BYTES, &v);
     if (rc == 0)
@@ -350,11 +407,13 @@ static int apply(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *r
         return KZ_EBLOCKED; /* attested, but only by blocked nodes */
 
     if (r->type == KZ_T_ATTEST || r->type == KZ_T_REVOKE) {
-        uint8_t nslot[KZ_SLOT_BYTES] = {'N'};
+        uint8_t nslot[KZ_SLOT_BYTES] = {'N'}, nid[KZ_ID_BYTES];
+        uint64_t ncreated;
+        bool gone;
         memcpy(nslot + 1, r->author, KZ_KEY_BYTES);
-        rc = kz__get(txn, s->heads, nslot, sizeof nslot, &v);
-        if (rc == KZ_ENOTFOUND)
-            return KZ_EPERM;
+        rc = kz__head_get(s, txn, nslot, &ncreated, nid, &gone);
+        if (rc == KZ_ENOTFOUND || (rc == 0 && gone))
+            return KZ_EPERM; /* a node whose node record was deleted vouches for no one */
         if (rc)
             return rc;
     }
@@ -366,8 +425,11 @@ static int apply(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *r
     if ((rc = kz__talk_rules_accept(s, txn, r)) != 0)
         return rc;
 
-    if (r->type == KZ_T_DELETE && (rc = apply_delete(s, txn, r, res)) != 0)
-        return rc;
+    if (r->type == KZ_T_DELETE) {
+        if ((rc = delete_author_known(s, txn, r, &home)) != 0 ||
+            (rc = apply_delete(s, txn, r, res)) != 0)
+            return rc;
+    }
     if ((rc = apply_slot(s, txn, r, res)) != 0)
         return rc;
     return insert(s, txn, r);
@@ -378,23 +440,33 @@ static int apply(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *r
 struct put_one {
     const kz_record *r;
     kz_put_result *res;
+    int refused; /* a refusal whose side effect (raise_floor) was committed */
 };
 
 static int put_one_cb(kz_store *s, MDB_txn *txn, void *ud)
 {
     struct put_one *p = ud;
-    return apply(s, txn, p->r, p->res); /* a refusal aborts the txn */
+    bool wrote;
+    p->refused = 0;
+    int rc = apply(s, txn, p->r, p->res, &wrote);
+    if (rc && wrote && is_refusal(rc)) {
+        p->refused = rc;
+        return 0;
+    }
+    return rc; /* a refusal aborts the txn */
 }
 
 int kz_store_put(kz_store *s, const kz_record *r, kz_put_result *res)
 {
     kz_put_result tmp;
-    struct put_one p = {r, res ? res : &tmp};
+    struct put_one p = {r, res ? res : &tmp, 0};
     int rc = kz__write(s, put_one_cb, &p);
     if (rc) {
         memset(p.res, 0, sizeof *p.res);
         if (!is_refusal(rc))
             rc = KZ_ESTORE; /* the contract promises one code for failures */
+    } else if (p.refused) {
+        rc = p.refused;
     }
     p.res->rc = rc;
     return rc;
@@ -414,16 +486,18 @@ static int put_batch_cb(kz_store *s, MDB_txn *txn, void *ud)
     for (size_t i = 0; i < b->n; i++) {
         kz_put_result *res = &b->res[i];
         MDB_txn *child;
+        bool wrote;
         int rc = mdb_txn_begin(s->env, txn, 0, &child);
         if (rc)
             return kz__err(rc);
-        rc = apply(s, child, b->recs[i], res);
-        if (rc == 0) {
+        rc = apply(s, child, b->recs[i], res, &wrote);
+        if (rc == 0 || (wrote && is_refusal(rc))) {
             /* A failed nested commit frees the child; the parent is then
              * abandoned as a whole by kz__write. */
-            if ((rc = mdb_txn_commit(child)) != 0)
-                return kz__err(rc);
-            stored++;
+            int crc = mdb_txn_commit(child);
+            if (crc != 0)
+                return kz__err(crc);
+            stored++; /* something to make durable */
         } else {
             mdb_txn_abort(child);
             if (!is_refusal(rc))

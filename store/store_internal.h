@@ -26,6 +26,12 @@
 #define KZ__AUTHOR_KEY (KZ_KEY_BYTES + 8 + KZ_ID_BYTES)   /* author || created || id */
 #define KZ__TYPE_KEY (1 + 8 + KZ_ID_BYTES)                /* type || created || id */
 #define KZ__HEAD_VAL (8 + KZ_ID_BYTES)                    /* created || id */
+/* A deleted head keeps its slot's high-water mark: created || id || 'D'.
+ * Records of that slot not newer than it are stale (records.c). */
+#define KZ__HEAD_GONE_VAL (KZ__HEAD_VAL + 1)
+#define KZ__HEAD_GONE 'D'
+/* Type byte of a membership entry whose attest or revoke was deleted. */
+#define KZ__MEMB_GONE KZ_T_DELETE
 #define KZ__MEMB_KEY (2 * KZ_KEY_BYTES)                   /* member || node */
 #define KZ__MEMB_VAL (8 + KZ_ID_BYTES + 1)                /* created || id || type */
 #define KZ__TOMB_VAL (KZ_ID_BYTES + KZ_KEY_BYTES)         /* delete id || target author */
@@ -78,6 +84,8 @@ int kz__count_add(kz_store *s, MDB_txn *txn, int type, int64_t delta);
 /* Membership of one member, as seen through the membership database. */
 typedef struct {
     unsigned n_live;                 /* slots whose head is an attest */
+    unsigned n_known;                /* slots in any state (attest, revoke, deleted)
+                                        from non-blocked nodes */
     bool found;                      /* a live attest from a non-blocked node */
     uint8_t node[KZ_KEY_BYTES];      /* newest such attest: its node ... */
     uint8_t attest_id[KZ_ID_BYTES];  /* ... and record id */
@@ -108,6 +116,13 @@ int kz__talk_rules_accept(kz_store *s, MDB_txn *txn, const kz_record *r);
 
 /* 1 when node is blocked, 0 when not, or a KZ_E* code. */
 int kz__is_blocked(kz_store *s, MDB_txn *txn, const uint8_t node[KZ_KEY_BYTES]);
+
+/* Read the heads entry of slot (reads.c): *created and id get its (created,
+ * id), *gone whether that record was deleted (the slot's high-water mark,
+ * no stored record). KZ_ENOTFOUND when the slot never had a head, KZ_ESTORE
+ * for a value of the wrong shape. */
+int kz__head_get(kz_store *s, MDB_txn *txn, const uint8_t slot[KZ_SLOT_BYTES],
+                 uint64_t *created, uint8_t id[KZ_ID_BYTES], bool *gone);
 
 static inline void kz__be64_put(uint8_t *p, uint64_t v)
 {
