@@ -93,7 +93,8 @@ static void link_close_handle(kz__link *l)
     }
 }
 
-/* "peer 1a2b3c4d@10.0.0.1:7420" */
+/* "peer 1a2b3c4d@10.0.0.1:7420": prefix, 8 id digits, "@", an address, NUL. */
+#define KZ__WHO_MAX (5 + 8 + 1 + KZ_ADDR_MAX + 1)
 static void link_who(const kz__link *l, char *out, size_t sz)
 {
     char id8[9] = "?";
@@ -215,7 +216,7 @@ static void link_detach(kz__link *l, const char *why, uint32_t code)
 
 void kz__link_drop(kz__link *l, uint32_t code, const char *fmt, ...)
 {
-    char why[160], who[96];
+    char why[160], who[KZ__WHO_MAX];
     if (l->state == KZ__L_CLOSING)
         return;
     va_list ap;
@@ -428,7 +429,7 @@ static void link_open(kz__link *l)
     p->dirty = true;
     l->state = KZ__L_OPEN;
     l->open_ms = now;
-    char who[96];
+    char who[KZ__WHO_MAX];
     link_who(l, who, sizeof who);
     kz_log_info("peer", "%s: connected (%s%s%s), protocol version %u", who,
                 l->initiator ? "outbound" : "inbound", p->name[0] ? ", " : "", p->name,
@@ -461,7 +462,7 @@ static int link_on_hello(kz__link *l, const kz_wire_hello *h)
     uint64_t now = kz_now_ms();
     uint64_t skew = h->clock_ms > now ? h->clock_ms - now : now - h->clock_ms;
     if (skew > KZ__SKEW_WARN_MS) {
-        char who[96];
+        char who[KZ__WHO_MAX];
         link_who(l, who, sizeof who);
         kz_log_warn("peer", "%s: clock differs from ours by %llu s", who,
                     (unsigned long long)(skew / 1000));
