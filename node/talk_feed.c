@@ -12,20 +12,52 @@
 #define FEED_LIMIT_DEFAULT 20
 #define FEED_LIMIT_MAX 200
 
+/* ---- Who may write in a room --------------------------------------------------------
+ * The store checks this when a record arrives, but a reply, reaction or vote
+ * that arrives before its post cannot be judged then; readers apply the same
+ * rule so that every node shows the same thing whatever the arrival order. */
+
+int kz__room_allows(kz_node *n, const kz_str *room, const uint8_t author[KZ_KEY_BYTES])
+{
+    uint8_t node[KZ_KEY_BYTES], home[KZ_KEY_BYTES];
+    kz_record r;
+    if (kz_room_company_node(room->p, room->n, node))
+        return kz__talk_home(n, author, home) && memcmp(home, node, KZ_KEY_BYTES) == 0;
+    if (!kz_room_topic_valid(room->p, room->n))
+        return 1; /* the lounge */
+    if (kz__room_find(n, room->p, room->n, &r) != 0)
+        return 1; /* no room record: the room is hidden anyway */
+    int ok = r.body.room.scope != KZ_SCOPE_COMPANY ||
+             (kz__talk_home(n, author, home) && memcmp(home, r.author, KZ_KEY_BYTES) == 0);
+    kz_record_close(&r);
+    return ok;
+}
+
 /* ---- Summaries of one post ------------------------------------------------------- */
 
+/* A reply, reaction or vote seen during the walk, judged after it (the
+ * judgement reads the store, which a walk callback must not). */
 typedef struct {
-    kz_record latest;        /* newest edit by the author (raw NULL when none) */
+    uint8_t type, value;
+    bool off, edit;
+    uint8_t author[KZ_KEY_BYTES];
+    uint64_t created_ms;
+} kz_pending;
+
+typedef struct {
+    kz_record latest;        /* newest edit by the author (when has_latest) */
     bool has_latest;
     uint64_t closed_ms;      /* creation of the earliest closing edit; UINT64_MAX */
     uint64_t replies;
     uint64_t reactions[KZ_REACTION_KINDS];
     uint64_t votes[KZ_POLL_OPTIONS_MAX];
     uint64_t first_reply_ms; /* 0 when none */
+    kz_pending *pend;
+    size_t n_pend, cap_pend;
 } kz_summary;
 
 typedef struct {
-    const kz_record *post;
+    const kz_record *post;   /* the post or reply summarized */
     kz_summary *s;
 } kz_sum_scan;
 
@@ -33,78 +65,78 @@ static int sum_cb(void *ud, const uint8_t id[KZ_ID_BYTES], uint64_t created_ms,
                   const uint8_t *raw, size_t len)
 {
     kz_sum_scan *c = ud;
+    kz_summary *s = c->s;
     kz_record r;
     (void)id;
     if (kz_record_decode(&r, raw, len, 0, KZ_DECODE_NOVERIFY) != 0)
         return 0;
-    bool keep = false;
-    switch (r.type) {
-    case KZ_T_POST: /* edits, oldest first: the last one seen is the latest */
-        if (memcmp(r.author, c->post->author, KZ_KEY_BYTES) == 0) {
-            if (r.body.post.closed && c->s->closed_ms == UINT64_MAX)
-                c->s->closed_ms = created_ms;
-            if (c->s->has_latest)
-                kz_record_close(&c->s->latest);
-            c->s->latest = r;
-            c->s->has_latest = true;
-            keep = true;
-        }
-        break;
-    case KZ_T_REPLY:
-        if (!r.body.reply.has_edit_of) {
-            c->s->replies++;
-            if (!c->s->first_reply_ms)
-                c->s->first_reply_ms = created_ms;
-        }
-        break;
-    case KZ_T_REACTION: /* heads of their slots only: replaced ones are purged */
-        if (!r.body.reaction.off && r.body.reaction.kind < KZ_REACTION_KINDS)
-            c->s->reactions[r.body.reaction.kind]++;
-        break;
-    case KZ_T_VOTE:
-        /* One vote per member key (the slot); votes made after the close and
-         * out-of-range ones (possible when the vote arrived first) do not count.
-         * The close is applied after the walk. */
-        break;
-    default:
-        break;
+    if (r.type == c->post->type && memcmp(r.author, c->post->author, KZ_KEY_BYTES) == 0) {
+        /* Edits, oldest first: the last one seen is the latest. */
+        if (r.type == KZ_T_POST && r.body.post.closed && s->closed_ms == UINT64_MAX)
+            s->closed_ms = created_ms;
+        if (s->has_latest)
+            kz_record_close(&s->latest);
+        s->latest = r;
+        s->has_latest = true;
+        return 0;
     }
-    if (!keep)
-        kz_record_close(&r);
-    return 0;
-}
-
-typedef struct {
-    const kz_record *post;
-    kz_summary *s;
-} kz_vote_scan;
-
-static int vote_cb(void *ud, const uint8_t id[KZ_ID_BYTES], uint64_t created_ms,
-                   const uint8_t *raw, size_t len)
-{
-    kz_vote_scan *c = ud;
-    kz_record r;
-    (void)id;
-    if (kz_record_decode(&r, raw, len, 0, KZ_DECODE_NOVERIFY) != 0)
-        return 0;
-    if (r.type == KZ_T_VOTE && created_ms < c->s->closed_ms &&
-        r.body.vote.option < c->post->body.post.n_options)
-        c->s->votes[r.body.vote.option]++;
+    if (r.type == KZ_T_REPLY || r.type == KZ_T_REACTION || r.type == KZ_T_VOTE) {
+        if (s->n_pend == s->cap_pend) {
+            s->cap_pend = s->cap_pend ? 2 * s->cap_pend : 16;
+            s->pend = kz_xrealloc(s->pend, s->cap_pend * sizeof *s->pend);
+        }
+        kz_pending *p = &s->pend[s->n_pend++];
+        memset(p, 0, sizeof *p);
+        p->type = r.type;
+        memcpy(p->author, r.author, KZ_KEY_BYTES);
+        p->created_ms = created_ms;
+        if (r.type == KZ_T_REPLY)
+            p->edit = r.body.reply.has_edit_of;
+        else if (r.type == KZ_T_REACTION)
+            p->value = r.body.reaction.kind, p->off = r.body.reaction.off;
+        else
+            p->value = r.body.vote.option;
+    }
     kz_record_close(&r);
     return 0;
 }
 
-static int summarize(kz_node *n, const kz_record *post, kz_summary *s)
+/* Summarize post (an original post, or a reply: then room is its post's
+ * room). Replaced reactions and votes are not in the store (their slot
+ * keeps one per member), so every counted one is current. */
+static int summarize_in(kz_node *n, const kz_record *post, const kz_str *room, kz_summary *s)
 {
     memset(s, 0, sizeof *s);
     s->closed_ms = UINT64_MAX;
     kz_sum_scan c = {post, s};
     int rc = kz_store_iter_refs(n->store, post->id, 0, false, sum_cb, &c);
-    if (rc == 0 && post->body.post.kind == KZ_POST_POLL) {
-        kz_vote_scan v = {post, s};
-        rc = kz_store_iter_refs(n->store, post->id, KZ_T_VOTE, false, vote_cb, &v);
+    bool poll = post->type == KZ_T_POST && post->body.post.kind == KZ_POST_POLL;
+    for (size_t i = 0; rc == 0 && i < s->n_pend; i++) {
+        const kz_pending *p = &s->pend[i];
+        if (p->edit || !kz__room_allows(n, room, p->author))
+            continue;
+        if (p->type == KZ_T_REPLY) {
+            s->replies++;
+            if (!s->first_reply_ms)
+                s->first_reply_ms = p->created_ms;
+        } else if (p->type == KZ_T_REACTION) {
+            if (!p->off && p->value < KZ_REACTION_KINDS)
+                s->reactions[p->value]++;
+        } else if (poll && p->created_ms < s->closed_ms && p->value < post->body.post.n_options) {
+            /* Votes made after the close, or for an option the poll lacks
+             * (possible when the vote arrived first), do not count. */
+            s->votes[p->value]++;
+        }
     }
+    free(s->pend);
+    s->pend = NULL;
+    s->n_pend = s->cap_pend = 0;
     return rc;
+}
+
+static int summarize(kz_node *n, const kz_record *post, kz_summary *s)
+{
+    return summarize_in(n, post, &post->body.post.room, s);
 }
 
 static void summary_close(kz_summary *s)
@@ -325,7 +357,7 @@ static int kz_h_feed(kz_node *n, json_t *args, json_t **result, char *err, size_
                 json_decref(items);
                 goto store_fail;
             }
-            if (!vis)
+            if (!vis || !kz__room_allows(n, &p->body.post.room, p->author))
                 continue;
             kz_summary s;
             if ((rc = summarize(n, p, &s)) != 0) {
@@ -390,14 +422,10 @@ static int thread_cb(void *ud, const uint8_t id[KZ_ID_BYTES], uint64_t created_m
 }
 
 /* A reply as JSON: latest edit's text and its reactions. */
-static json_t *reply_json(kz_node *n, const kz_record *r)
+static json_t *reply_json(kz_node *n, const kz_record *r, const kz_str *room)
 {
     kz_summary s;
-    kz_record p = *r;
-    memset(&s, 0, sizeof s);
-    s.closed_ms = UINT64_MAX;
-    kz_sum_scan c = {&p, &s};
-    (void)kz_store_iter_refs(n->store, r->id, 0, false, sum_cb, &c);
+    (void)summarize_in(n, r, room, &s);
     kz_str text = r->body.reply.text;
     if (s.has_latest && s.latest.type == KZ_T_REPLY)
         text = s.latest.body.reply.text;
@@ -451,7 +479,8 @@ static int kz_h_thread(kz_node *n, json_t *args, json_t **result, char *err, siz
     rc = kz_store_iter_refs(n->store, id, KZ_T_REPLY, false, thread_cb, &t);
     json_t *replies = json_array();
     for (size_t i = 0; i < t.replies.n; i++)
-        json_array_append_new(replies, reply_json(n, &t.replies.items[i]));
+        if (kz__room_allows(n, &p.body.post.room, t.replies.items[i].author))
+            json_array_append_new(replies, reply_json(n, &t.replies.items[i], &p.body.post.room));
     kz__recvec_free(&t.replies);
     kz_record_close(&p);
     json_object_set_new(o, "thread", replies);

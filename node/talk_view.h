@@ -29,6 +29,10 @@ int kz__viewer_init(kz_node *n, const uint8_t *member, kz__viewer *v, char *err,
  * `room` record creates yet), or a KZ_E* store failure. */
 int kz__room_visible(kz_node *n, const kz__viewer *v, const char *room, size_t len);
 
+/* May author write in room (company rooms: members of that company;
+ * company-scope topic rooms: members of the creating node)? 1 or 0. */
+int kz__room_allows(kz_node *n, const kz_str *room, const uint8_t author[KZ_KEY_BYTES]);
+
 /* Find the newest room record named name (any node) into r (caller closes).
  * KZ_ENOTFOUND when no node created it. */
 int kz__room_find(kz_node *n, const char *name, size_t len, kz_record *r) KZ_WARN_UNUSED;
