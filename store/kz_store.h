@@ -121,6 +121,26 @@ int kz_store_iter_type(kz_store *s, int type, kz_store_rec_cb cb, void *ud);
 int kz_store_iter_author(kz_store *s, const uint8_t author[KZ_KEY_BYTES], kz_store_rec_cb cb,
                          void *ud);
 
+/* Blocking a node refuses new records from it and its members but keeps what
+ * is stored (unblocking shows it again, no resync). Readers that show or
+ * relay records must hide the blocked ones: with the flag below, or by
+ * asking kz_store_author_blocked for each author. */
+#define KZ_STORE_ITER_VISIBLE 0x1u /* skip records kz_store_author_blocked hides */
+/* The iterators above with flags (0 or KZ_STORE_ITER_VISIBLE; other bits are
+ * KZ_EINVAL). Same callback contract. */
+int kz_store_iter_order_ex(kz_store *s, uint64_t from_ms, const uint8_t *from_id, bool reverse,
+                           unsigned flags, kz_store_rec_cb cb, void *ud);
+int kz_store_iter_type_ex(kz_store *s, int type, unsigned flags, kz_store_rec_cb cb, void *ud);
+int kz_store_iter_author_ex(kz_store *s, const uint8_t author[KZ_KEY_BYTES], unsigned flags,
+                            kz_store_rec_cb cb, void *ud);
+
+/* Are records by author hidden by a block? True when author is a blocked
+ * node, or a member whose live attestations all come from blocked nodes
+ * (the same test that refuses their new records, KZ_EBLOCKED). A member
+ * with no live attestation at all is not "blocked" (see
+ * kz_store_member_home). False as well when the store cannot be read. */
+bool kz_store_author_blocked(kz_store *s, const uint8_t author[KZ_KEY_BYTES]);
+
 /* Home node of a member: fills node (the attesting node key) and the attest
  * record id when the member has a live attestation from a non-blocked node.
  * KZ_ENOATTEST otherwise. If several nodes attest, the newest wins. */

@@ -1,6 +1,7 @@
 /* membership.c: who vouches for a member: the membership database (one
  * entry per (member, node) slot, holding that slot's latest attest or
- * revoke) and the member's home node derived from it. */
+ * revoke, or the mark a deleted one left), the member's home node derived
+ * from it, and whether a block hides an author's records. */
 #include "store_internal.h"
 
 #include <string.h>
@@ -68,4 +69,25 @@ int kz_store_member_home(kz_store *s, const uint8_t member[KZ_KEY_BYTES],
     if (attest_id)
         memcpy(attest_id, h.attest_id, KZ_ID_BYTES);
     return 0;
+}
+
+int kz__author_blocked(kz_store *s, MDB_txn *txn, const uint8_t author[KZ_KEY_BYTES])
+{
+    kz__home h;
+    int rc = kz__is_blocked(s, txn, author);
+    if (rc != 0)
+        return rc;
+    if ((rc = kz__home_find(s, txn, author, &h)) != 0)
+        return rc;
+    return h.n_live > 0 && !h.found; /* attested, but only by blocked nodes */
+}
+
+bool kz_store_author_blocked(kz_store *s, const uint8_t author[KZ_KEY_BYTES])
+{
+    MDB_txn *txn;
+    if (!s || !author || kz__rd_begin(s, &txn) != 0)
+        return false;
+    int rc = kz__author_blocked(s, txn, author);
+    kz__rd_end(s, txn);
+    return rc == 1;
 }

@@ -91,12 +91,57 @@ int kz_store_head(kz_store *s, const uint8_t slot[KZ_SLOT_BYTES], uint8_t id[KZ_
  * Every index key ends in created(8) || id(32) after a fixed-length prefix;
  * the record bytes are looked up in `records` for each entry. */
 
+/* Authors seen during one iteration and whether a block hides them: records
+ * by one author come in runs, and each check is a few B-tree lookups. */
+#define SEEN_SLOTS 64
+
 struct walk {
     kz_store *s;
     MDB_txn *txn;
     kz_store_rec_cb cb;
     void *ud;
+    unsigned flags;
+    struct {
+        bool used, blocked;
+        uint8_t author[KZ_KEY_BYTES];
+    } seen[SEEN_SLOTS];
 };
+
+/* The author of stored record bytes. A version-1 record starts with
+ * 96 01 TT c4 20 and then the 32 author bytes (docs/protocol.md); anything
+ * else is decoded. */
+static int stored_author(const uint8_t *raw, size_t len, uint8_t author[KZ_KEY_BYTES])
+{
+    kz_record r;
+    if (len >= 5 + KZ_KEY_BYTES && raw[0] == 0x96 && raw[1] == 0x01 && raw[3] == 0xc4 &&
+        raw[4] == KZ_KEY_BYTES) {
+        memcpy(author, raw + 5, KZ_KEY_BYTES);
+        return 0;
+    }
+    if (kz_record_decode(&r, raw, len, 0, KZ_DECODE_NOVERIFY) != 0)
+        return KZ_ESTORE; /* it was verified when it came in */
+    memcpy(author, r.author, KZ_KEY_BYTES);
+    kz_record_close(&r);
+    return 0;
+}
+
+/* 1 when KZ_STORE_ITER_VISIBLE hides these bytes, 0 when not, <0 error. */
+static int hidden(struct walk *w, const uint8_t *raw, size_t len)
+{
+    uint8_t author[KZ_KEY_BYTES];
+    int rc = stored_author(raw, len, author);
+    if (rc)
+        return rc;
+    unsigned i = author[0] % SEEN_SLOTS; /* keys are uniformly random */
+    if (w->seen[i].used && memcmp(w->seen[i].author, author, KZ_KEY_BYTES) == 0)
+        return w->seen[i].blocked;
+    if ((rc = kz__author_blocked(w->s, w->txn, author)) < 0)
+        return rc;
+    w->seen[i].used = true;
+    w->seen[i].blocked = rc == 1;
+    memcpy(w->seen[i].author, author, KZ_KEY_BYTES);
+    return rc;
+}
 
 /* Hand one index entry to the callback. 0 continue, 1 stop, <0 error. */
 static int emit(struct walk *w, const uint8_t *tail)
@@ -106,6 +151,10 @@ static int emit(struct walk *w, const uint8_t *tail)
     int rc = kz__get(w->txn, w->s->records, id, KZ_ID_BYTES, &v);
     if (rc)
         return rc == KZ_ENOTFOUND ? KZ_ESTORE : rc; /* index out of step */
+    if (w->flags & KZ_STORE_ITER_VISIBLE) {
+        if ((rc = hidden(w, v.mv_data, v.mv_size)) != 0)
+            return rc < 0 ? rc : 0;
+    }
     rc = w->cb(w->ud, id, kz__be64_get(tail), v.mv_data, v.mv_size);
     return rc > 0 ? 1 : rc;
 }
@@ -149,16 +198,16 @@ static int walk_prefix_desc(struct walk *w, MDB_dbi dbi, const uint8_t *prefix, 
     return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : kz__err(rc);
 }
 
-int kz_store_iter_order(kz_store *s, uint64_t from_ms, const uint8_t *from_id, bool reverse,
-                        kz_store_rec_cb cb, void *ud)
+int kz_store_iter_order_ex(kz_store *s, uint64_t from_ms, const uint8_t *from_id, bool reverse,
+                           unsigned flags, kz_store_rec_cb cb, void *ud)
 {
     uint8_t key[KZ__ORDER_KEY] = {0};
-    struct walk w = {s, NULL, cb, ud};
+    struct walk w = {.s = s, .cb = cb, .ud = ud, .flags = flags};
     MDB_cursor *c;
     MDB_val k, v;
     int rc;
 
-    if (!cb)
+    if (!cb || (flags & ~KZ_STORE_ITER_VISIBLE))
         return KZ_EINVAL;
     kz__be64_put(key, from_ms);
     if (from_id)
@@ -199,11 +248,17 @@ int kz_store_iter_order(kz_store *s, uint64_t from_ms, const uint8_t *from_id, b
     return out;
 }
 
-int kz_store_iter_type(kz_store *s, int type, kz_store_rec_cb cb, void *ud)
+int kz_store_iter_order(kz_store *s, uint64_t from_ms, const uint8_t *from_id, bool reverse,
+                        kz_store_rec_cb cb, void *ud)
 {
-    struct walk w = {s, NULL, cb, ud};
+    return kz_store_iter_order_ex(s, from_ms, from_id, reverse, 0, cb, ud);
+}
+
+int kz_store_iter_type_ex(kz_store *s, int type, unsigned flags, kz_store_rec_cb cb, void *ud)
+{
+    struct walk w = {.s = s, .cb = cb, .ud = ud, .flags = flags};
     uint8_t prefix = (uint8_t)type;
-    if (!cb || type < 1 || type > KZ_T_MAX)
+    if (!cb || type < 1 || type > KZ_T_MAX || (flags & ~KZ_STORE_ITER_VISIBLE))
         return KZ_EINVAL;
     int rc = kz__rd_begin(s, &w.txn);
     if (rc)
@@ -213,16 +268,31 @@ int kz_store_iter_type(kz_store *s, int type, kz_store_rec_cb cb, void *ud)
     return rc;
 }
 
-int kz_store_iter_author(kz_store *s, const uint8_t author[KZ_KEY_BYTES], kz_store_rec_cb cb,
-                         void *ud)
+int kz_store_iter_type(kz_store *s, int type, kz_store_rec_cb cb, void *ud)
 {
-    struct walk w = {s, NULL, cb, ud};
-    if (!cb || !author)
+    return kz_store_iter_type_ex(s, type, 0, cb, ud);
+}
+
+int kz_store_iter_author_ex(kz_store *s, const uint8_t author[KZ_KEY_BYTES], unsigned flags,
+                            kz_store_rec_cb cb, void *ud)
+{
+    struct walk w = {.s = s, .cb = cb, .ud = ud};
+    if (!cb || !author || (flags & ~KZ_STORE_ITER_VISIBLE))
         return KZ_EINVAL;
     int rc = kz__rd_begin(s, &w.txn);
     if (rc)
         return rc;
-    rc = walk_prefix_desc(&w, s->by_author, author, KZ_KEY_BYTES);
+    /* One author: one check for the whole walk. */
+    if (flags & KZ_STORE_ITER_VISIBLE)
+        rc = kz__author_blocked(s, w.txn, author);
+    if (rc == 0)
+        rc = walk_prefix_desc(&w, s->by_author, author, KZ_KEY_BYTES);
     kz__rd_end(s, w.txn);
-    return rc;
+    return rc < 0 ? rc : 0;
+}
+
+int kz_store_iter_author(kz_store *s, const uint8_t author[KZ_KEY_BYTES], kz_store_rec_cb cb,
+                         void *ud)
+{
+    return kz_store_iter_author_ex(s, author, 0, cb, ud);
 }

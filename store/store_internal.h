@@ -117,6 +117,10 @@ int kz__talk_rules_accept(kz_store *s, MDB_txn *txn, const kz_record *r);
 /* 1 when node is blocked, 0 when not, or a KZ_E* code. */
 int kz__is_blocked(kz_store *s, MDB_txn *txn, const uint8_t node[KZ_KEY_BYTES]);
 
+/* 1 when records by author are hidden by a block (kz_store_author_blocked),
+ * 0 when not, or a KZ_E* code (membership.c). */
+int kz__author_blocked(kz_store *s, MDB_txn *txn, const uint8_t author[KZ_KEY_BYTES]);
+
 /* Read the heads entry of slot (reads.c): *created and id get its (created,
  * id), *gone whether that record was deleted (the slot's high-water mark,
  * no stored record). KZ_ENOTFOUND when the slot never had a head, KZ_ESTORE

@@ -1,7 +1,8 @@
 /* kz-test-link: kz_store */
 /* test_store_delete.c: what deletion and blocking leave behind: deleted slot
  * heads keep their slot's high-water mark (old versions stay out, whatever
- * the arrival order) and who may author a delete. */
+ * the arrival order), who may author a delete, and hiding the records of
+ * blocked nodes and their members from readers. */
 #include "kz_test.h"
 
 #include "store_fixtures.h"
@@ -548,6 +549,178 @@ static void test_delete_by_blocked_nodes_member(void **state)
     fx_close(&w.f);
 }
 
+/* ---- 3. Hiding what blocked nodes and their members wrote ----------------------------- */
+
+/* N attests A; N2 attests B; both attest C; N revokes D. */
+typedef struct {
+    world w;
+    key n2, b, c, d;
+    kz_record recs[12];
+    size_t n;
+} fed;
+
+static void fed_put(fed *f, kz_record *r)
+{
+    put_expect(f->w.f.s, r, 0);
+    f->n++;
+}
+
+static void fed_open(fed *f)
+{
+    memset(f, 0, sizeof *f);
+    world_open(&f->w);
+    key_make(&f->n2, 0x61);
+    key_make(&f->b, 0x62);
+    key_make(&f->c, 0x63);
+    key_make(&f->d, 0x64);
+    mk_node(&f->recs[f->n], &f->n2, T0);
+    fed_put(f, &f->recs[f->n]);
+    mk_attest(&f->recs[f->n], &f->n2, &f->b, T0 + 2);
+    fed_put(f, &f->recs[f->n]);
+    mk_attest(&f->recs[f->n], &f->w.node, &f->c, T0 + 2);
+    fed_put(f, &f->recs[f->n]);
+    mk_attest(&f->recs[f->n], &f->n2, &f->c, T0 + 3);
+    fed_put(f, &f->recs[f->n]);
+    mk_attest(&f->recs[f->n], &f->w.node, &f->d, T0 + 2);
+    fed_put(f, &f->recs[f->n]);
+    mk_post(&f->recs[f->n], &f->w.a, T0 + 10, "by A");
+    fed_put(f, &f->recs[f->n]);
+    mk_post(&f->recs[f->n], &f->b, T0 + 11, "by B");
+    fed_put(f, &f->recs[f->n]);
+    mk_post(&f->recs[f->n], &f->c, T0 + 12, "by C");
+    fed_put(f, &f->recs[f->n]);
+    mk_post(&f->recs[f->n], &f->d, T0 + 13, "by D");
+    fed_put(f, &f->recs[f->n]);
+    mk_revoke(&f->recs[f->n], &f->w.node, &f->d, T0 + 14);
+    fed_put(f, &f->recs[f->n]);
+}
+
+static void fed_close(fed *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        kz_record_close(&f->recs[i]);
+    fx_close(&f->w.f);
+}
+
+static void test_author_blocked(void **state)
+{
+    fed f;
+    key x;
+
+    fed_open(&f);
+    key_make(&x, 0x70);
+    kz_store *s = f.w.f.s;
+    assert_false(kz_store_author_blocked(s, f.w.node.pk));
+    assert_false(kz_store_author_blocked(s, f.w.a.pk));
+
+    assert_int_equal(kz_store_block_set(s, f.w.node.pk, true), 0);
+    assert_true(kz_store_author_blocked(s, f.w.node.pk)); /* the node itself */
+    assert_true(kz_store_author_blocked(s, f.w.a.pk));    /* its member */
+    assert_false(kz_store_author_blocked(s, f.b.pk));     /* another node's member */
+    assert_false(kz_store_author_blocked(s, f.c.pk));     /* still vouched for by N2 */
+    assert_false(kz_store_author_blocked(s, f.n2.pk));
+    assert_false(kz_store_author_blocked(s, f.d.pk));     /* revoked: not attested, not blocked */
+    assert_false(kz_store_author_blocked(s, x.pk));       /* unknown */
+
+    assert_int_equal(kz_store_block_set(s, f.n2.pk, true), 0);
+    assert_true(kz_store_author_blocked(s, f.c.pk)); /* every live attest is blocked */
+    assert_true(kz_store_author_blocked(s, f.b.pk));
+
+    assert_int_equal(kz_store_block_set(s, f.w.node.pk, false), 0);
+    assert_int_equal(kz_store_block_set(s, f.n2.pk, false), 0);
+    assert_false(kz_store_author_blocked(s, f.w.node.pk));
+    assert_false(kz_store_author_blocked(s, f.w.a.pk));
+    assert_false(kz_store_author_blocked(s, f.c.pk));
+    fed_close(&f);
+}
+
+static bool has_id(const collect *c, const uint8_t id[KZ_ID_BYTES])
+{
+    for (size_t i = 0; i < c->n && i < 64; i++)
+        if (memcmp(c->ids[i], id, KZ_ID_BYTES) == 0)
+            return true;
+    return false;
+}
+
+static void test_iter_visible(void **state)
+{
+    fed f;
+    collect all = {0}, vis = {0}, posts = {0}, by_a = {0}, by_b = {0}, rev = {0};
+    kz_record node0, att0;
+
+    fed_open(&f);
+    kz_store *s = f.w.f.s;
+    mk_node(&node0, &f.w.node, T0);         /* world_open's records */
+    mk_attest(&att0, &f.w.node, &f.w.a, T0 + 1);
+    const kz_record *post_a = &f.recs[5], *post_b = &f.recs[6], *post_c = &f.recs[7];
+
+    assert_int_equal(kz_store_block_set(s, f.w.node.pk, true), 0);
+    assert_int_equal(kz_store_iter_order(s, 0, NULL, false, collect_cb, &all), 0);
+    assert_int_equal(kz_store_iter_order_ex(s, 0, NULL, false, KZ_STORE_ITER_VISIBLE, collect_cb,
+                                            &vis), 0);
+    /* world_open's two records, fed_open's ten but D's attest, which the
+     * revoke replaced: blocking purged nothing. */
+    assert_int_equal(all.n, f.n + 1);
+    /* Hidden: N's node record, its attests of A and C, its revoke of D, and
+     * A's post; shown: N2's, B's, C's and D's records. */
+    assert_int_equal(vis.n, all.n - 5);
+    assert_false(has_id(&vis, node0.id));
+    assert_false(has_id(&vis, att0.id));
+    assert_false(has_id(&vis, post_a->id));
+    assert_true(has_id(&vis, post_b->id));
+    assert_true(has_id(&vis, post_c->id));
+    assert_true(has_id(&vis, f.recs[0].id)); /* N2's node record */
+
+    assert_int_equal(kz_store_iter_order_ex(s, UINT64_MAX, NULL, true, KZ_STORE_ITER_VISIBLE,
+                                            collect_cb, &rev), 0);
+    assert_int_equal(rev.n, vis.n);
+    assert_int_equal(kz_store_iter_type_ex(s, KZ_T_POST, KZ_STORE_ITER_VISIBLE, collect_cb, &posts),
+                     0);
+    assert_int_equal(posts.n, 3);
+    assert_false(has_id(&posts, post_a->id));
+    assert_int_equal(kz_store_iter_author_ex(s, f.w.a.pk, KZ_STORE_ITER_VISIBLE, collect_cb, &by_a),
+                     0);
+    assert_int_equal(by_a.n, 0);
+    assert_int_equal(kz_store_iter_author_ex(s, f.b.pk, KZ_STORE_ITER_VISIBLE, collect_cb, &by_b),
+                     0);
+    assert_int_equal(by_b.n, 1);
+    /* Without the flag, the by-author walk still shows everything. */
+    memset(&by_a, 0, sizeof by_a);
+    assert_int_equal(kz_store_iter_author_ex(s, f.w.a.pk, 0, collect_cb, &by_a), 0);
+    assert_int_equal(by_a.n, 1);
+
+    /* Stopping early still works through the filter. */
+    collect one = {.stop_after = 1};
+    assert_int_equal(kz_store_iter_type_ex(s, KZ_T_POST, KZ_STORE_ITER_VISIBLE, collect_cb, &one),
+                     0);
+    assert_int_equal(one.n, 1);
+
+    /* Unblocked, everything shows again: nothing was purged. */
+    assert_int_equal(kz_store_block_set(s, f.w.node.pk, false), 0);
+    memset(&vis, 0, sizeof vis);
+    assert_int_equal(kz_store_iter_order_ex(s, 0, NULL, false, KZ_STORE_ITER_VISIBLE, collect_cb,
+                                            &vis), 0);
+    assert_int_equal(vis.n, all.n);
+    for (size_t i = 0; i < all.n; i++)
+        assert_memory_equal(vis.ids[i], all.ids[i], KZ_ID_BYTES);
+    kz_record_close(&node0);
+    kz_record_close(&att0);
+    fed_close(&f);
+}
+
+static void test_iter_flags_invalid(void **state)
+{
+    world w;
+    collect c = {0};
+    world_open(&w);
+    assert_int_equal(kz_store_iter_order_ex(w.f.s, 0, NULL, false, 0x2, collect_cb, &c), KZ_EINVAL);
+    assert_int_equal(kz_store_iter_type_ex(w.f.s, KZ_T_POST, 0x80, collect_cb, &c), KZ_EINVAL);
+    assert_int_equal(kz_store_iter_author_ex(w.f.s, w.a.pk, 0x4, collect_cb, &c), KZ_EINVAL);
+    assert_int_equal(c.n, 0);
+    assert_false(kz_store_author_blocked(w.f.s, NULL));
+    fx_close(&w.f);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_profile_old_version_refused),
     cmocka_unit_test(test_profile_newer_after_delete),
@@ -564,6 +737,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_delete_after_revoke),
     cmocka_unit_test(test_delete_after_attest_deleted),
     cmocka_unit_test(test_delete_by_blocked_nodes_member),
+    cmocka_unit_test(test_author_blocked),
+    cmocka_unit_test(test_iter_visible),
+    cmocka_unit_test(test_iter_flags_invalid),
 };
 
 KZ_TEST_MAIN(tests)
