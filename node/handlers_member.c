@@ -384,6 +384,11 @@ static int kz_h_profile_show(kz_node *n, json_t *args, json_t **result, char *er
         snprintf(err, errsz, "cannot read the profile of %s: %s", id.s, kz_strerror(rc));
         return rc;
     }
+    if (kz_store_author_blocked(n->store, pk)) {
+        kz_record_close(&prof);
+        snprintf(err, errsz, "the profile of %s is hidden: the member's home node is blocked", id.s);
+        return KZ_EBLOCKED;
+    }
     bool local = kz_store_member_get(n->store, pk, &m) == 0;
     kz_profile_init(&p);
     p.rehire = local && m.rehire;
