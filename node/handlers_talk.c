@@ -247,6 +247,8 @@ static int post_edit_fill(kz_node *n, kz_record *rec, const uint8_t pk[KZ_KEY_BY
     b->text = text ? (kz_str){text, (uint32_t)strlen(text)} : cur->text;
     b->has_nominate = cur->has_nominate;
     memcpy(b->nominate, cur->nominate, KZ_KEY_BYTES);
+    b->has_event = cur->has_event; /* an event report stays one */
+    memcpy(b->event, cur->event, KZ_ID_BYTES);
     b->n_options = orig->body.post.n_options; /* options never change: votes index them */
     memcpy(b->options, orig->body.post.options, sizeof b->options);
     b->has_edit_of = true;
@@ -258,7 +260,7 @@ static int post_edit_fill(kz_node *n, kz_record *rec, const uint8_t pk[KZ_KEY_BY
 static int kz_h_post(kz_node *n, json_t *args, json_t **result, char *err, size_t errsz)
 {
     static const char *const allowed[] = {"member", "room", "kind", "nominate", "text",
-                                          "options", "edit", "close", NULL};
+                                          "options", "edit", "close", "event", NULL};
     uint8_t pk[KZ_KEY_BYTES], sk[KZ_SECKEY_BYTES], nominee[KZ_KEY_BYTES], edit_id[KZ_ID_BYTES];
     const char *room = NULL, *kind_s, *text;
     const char *opts[KZ_POLL_OPTIONS_MAX];
@@ -354,6 +356,30 @@ static int kz_h_post(kz_node *n, json_t *args, json_t **result, char *err, size_
         }
         has_nominee = true;
     }
+    uint8_t event_id[KZ_ID_BYTES] = {0};
+    bool has_event = false;
+    json_t *ev = json_object_get(args, "event");
+    if (ev && !json_is_null(ev)) {
+        /* An event report links to its event (post key 8, docs/talk.md). */
+        kz_record er;
+        if ((rc = kz__arg_id(args, "event", event_id, err, errsz)) != 0)
+            return rc;
+        if (edit) {
+            snprintf(err, errsz, "an edit keeps the post's event link");
+            return KZ_EINVAL;
+        }
+        if (kz_node_record_load(n, event_id, true, &er) != 0) {
+            kz_idstr eid = kz_id_to_str(event_id);
+            snprintf(err, errsz, "no event %s in this node's store", eid.s);
+            return KZ_ENOTFOUND;
+        }
+        has_event = er.type == KZ_T_EVENT;
+        kz_record_close(&er);
+        if (!has_event) {
+            snprintf(err, errsz, "event: the record is not an event");
+            return KZ_EINVAL;
+        }
+    }
     if ((rc = kz__member_key(n, pk, &m, sk, err, errsz)) != 0)
         return rc;
     kz_record_init(&rec, KZ_T_POST, pk, kz_node_created_ms(n, 0));
@@ -376,6 +402,8 @@ static int kz_h_post(kz_node *n, json_t *args, json_t **result, char *err, size_
         rec.body.post.text = (kz_str){text, (uint32_t)strlen(text)};
         rec.body.post.has_nominate = has_nominee;
         memcpy(rec.body.post.nominate, nominee, has_nominee ? KZ_KEY_BYTES : 0);
+        rec.body.post.has_event = has_event;
+        memcpy(rec.body.post.event, event_id, has_event ? KZ_ID_BYTES : 0);
         rec.body.post.n_options = (uint32_t)n_opts;
         for (size_t i = 0; i < n_opts; i++)
             rec.body.post.options[i] = (kz_str){opts[i], (uint32_t)strlen(opts[i])};

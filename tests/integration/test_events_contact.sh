@@ -79,6 +79,16 @@ until [ "$(show b | field confirmed)/$(show c | field waitlisted)" = "2/0" ]; do
 done
 ok "a changed answer moves the waitlist up on every node"
 
+# An event report links to its event; the link replicates.
+REP=$(kz a post "$S" --room lounge --event "$E" "Photos from the mixer") || fail "report post"
+wait_record "$REP" 10 c
+kz c record show "$REP" --json | python3 -c '
+import json, sys
+assert json.load(sys.stdin)["body"]["event"] == sys.argv[1]
+' "$E" || fail "the report post does not link to its event on c"
+kz a post "$S" --room lounge --event "$MA" "not an event" 2>/dev/null && fail "a link to a non-event"
+ok "an event report post links to its event on every node"
+
 # ---- Private contact a -> c ---------------------------------------------------------
 SECRET="Hello Chiba, could we talk about logistics jobs?"
 C=$(kz a contact send "$MA" "$MC" "$SECRET") || fail "contact send"
@@ -154,7 +164,7 @@ ev = m["events"]
 assert ev["events"] == 2 and ev["rsvp_going"] == 3 and ev["rsvp_no"] == 1, ev
 assert ev["confirmed"] == 3 and ev["waitlisted"] == 0, ev
 assert m["members"]["active"] == 4, m["members"]
-assert sum(b["posts"] for b in m["posts"]["per_two_weeks"]) == 2, m["posts"]
+assert sum(b["posts"] for b in m["posts"]["per_two_weeks"]) == 3, m["posts"]
 rq = m["requests"]
 assert rq["total"] == 1 and rq["replies"] == 1 and rq["replies_per_request"] == 1.0, rq
 assert rq["median_first_reply_s"] is not None and rq["median_first_reply_s"] >= 1, rq

@@ -64,7 +64,7 @@ int kz_cmd_post(kz_cli *cli, int argc, char **argv)
     kz_cli_opt opts[] = {
         {"--room", true, false, NULL},    {"--kind", true, false, NULL},
         {"--nominate", true, false, NULL}, {"--edit", true, false, NULL},
-        {"--close", false, false, NULL},
+        {"--close", false, false, NULL},  {"--event", true, false, NULL},
     };
     const size_t no = KZ_ARRAY_LEN(opts);
     const char *options[KZ_POLL_OPTIONS_MAX + 1];
@@ -144,6 +144,11 @@ int kz_cmd_post(kz_cli *cli, int argc, char **argv)
         if (!kind || strcmp(kind, "intro") != 0)
             return kz_cli_usage_error(cli, "--nominate goes with --kind intro");
     }
+    const char *event = kz_cli_optval(opts, no, "--event");
+    if (event && (rc = kz_cli_check_id(cli, "--event", event)) != 0)
+        return rc;
+    if (event && edit)
+        return kz_cli_usage_error(cli, "--edit keeps the post's event link");
     const char *text = NULL;
     uint8_t *stdin_text = NULL;
     if (npos == 2 && (rc = read_text(cli, pos[1], &text, &stdin_text)) != 0)
@@ -158,6 +163,8 @@ int kz_cmd_post(kz_cli *cli, int argc, char **argv)
         json_object_set_new(args, "kind", json_string(kind));
     if (nominee)
         json_object_set_new(args, "nominate", json_string(nominee));
+    if (event)
+        json_object_set_new(args, "event", json_string(event));
     if (edit)
         json_object_set_new(args, "edit", json_string(edit));
     if (close)

@@ -153,7 +153,8 @@ static const kz_cli_cmd kz_cmds[] = {
      "reached its work limit; narrow it).\n",
      0, 1, kz_cmd_search},
     {"post",
-     "MEMBER_ID --room ROOM [--kind KIND] [--nominate MEMBER_ID] [--option TEXT]... TEXT | "
+     "MEMBER_ID --room ROOM [--kind KIND] [--nominate MEMBER_ID] [--option TEXT]... "
+     "[--event EVENT_ID] TEXT | "
      "post MEMBER_ID --edit POST_ID [--close] [TEXT]",
      "Post in a talk room (or edit or close a post) as a member of this node; print its id.",
      "- `--room ROOM`: `lounge` (everyone in the federation), `company:NODE_ID` (that "
@@ -163,6 +164,8 @@ static const kz_cli_cmd kz_cmds[] = {
      "- `--nominate MEMBER_ID`: with `--kind intro`, the member you invite to introduce "
      "themself next.\n"
      "- `--option TEXT`: with `--kind poll`, one option; give it 2 to 10 times.\n"
+     "- `--event EVENT_ID`: an event report: the post links to that event (see `event "
+     "show`).\n"
      "- `--edit POST_ID`: sign a new version of your post (the latest version shows; room, "
      "kind, nomination and options stay). `--close` with `--edit` marks a request resolved or "
      "closes a poll (TEXT may then be left out).\n"
