@@ -21,10 +21,11 @@ static int load(kz_store *s, MDB_txn *txn, const uint8_t id[KZ_ID_BYTES], kz_rec
     return 0;
 }
 
-/* 1 when id carries any tombstone, 0 when not, or a KZ_E* code. A reference
- * to a deleted record is refused whoever forged the tombstone's target
- * author: the tombstone only stops content, and a reply to nothing is
- * worthless either way. */
+/* 1 when id carries any tombstone, 0 when not, or a KZ_E* code. Asked only
+ * when the referent is absent: a stored referent is never deleted (a valid
+ * tombstone purges it; one whose target_author does not match cannot). For
+ * an absent referent the store cannot tell a genuine tombstone from one a
+ * member forged before the referent arrived (docs/talk_room.md). */
 static int is_tombstoned(kz_store *s, MDB_txn *txn, const uint8_t id[KZ_ID_BYTES])
 {
     MDB_val v;
@@ -135,12 +136,11 @@ static int room_rule(kz_store *s, MDB_txn *txn, const kz_str *room, const uint8_
 static int edit_rule(kz_store *s, MDB_txn *txn, const kz_record *r, const uint8_t orig_id[KZ_ID_BYTES])
 {
     kz_record o = {0};
-    int rc = is_tombstoned(s, txn, orig_id);
-    if (rc)
+    int rc = load(s, txn, orig_id, &o);
+    if (rc == KZ_ENOTFOUND) {
+        rc = is_tombstoned(s, txn, orig_id);
         return rc == 1 ? KZ_EDELETED : rc;
-    rc = load(s, txn, orig_id, &o);
-    if (rc == KZ_ENOTFOUND)
-        return 0;
+    }
     if (rc)
         return rc;
     if (o.type != r->type)
@@ -187,13 +187,12 @@ static int post_rule(kz_store *s, MDB_txn *txn, const kz_record *r)
 static int parent_rule(kz_store *s, MDB_txn *txn, const kz_record *r,
                        const uint8_t id[KZ_ID_BYTES], kz_record *out, bool *found)
 {
-    int rc = is_tombstoned(s, txn, id);
+    int rc = load(s, txn, id, out);
     *found = false;
-    if (rc)
+    if (rc == KZ_ENOTFOUND) {
+        rc = is_tombstoned(s, txn, id);
         return rc == 1 ? KZ_EDELETED : rc;
-    rc = load(s, txn, id, out);
-    if (rc == KZ_ENOTFOUND)
-        return 0;
+    }
     if (rc)
         return rc;
     *found = true;

@@ -509,6 +509,36 @@ static void test_room_names(void **state)
     assert_false(kz_room_company_node(name, 72, node));
 }
 
+/* A tombstone forged for a post the node had not seen yet stops neither the
+ * post (its author differs) nor replies to it once it is stored. */
+static void test_forged_tombstone(void **state)
+{
+    world w;
+    kz_record post, forged, r;
+    key b;
+
+    world_open(&w);
+    key_make(&b, 8);
+    mk_attest(&r, &w.node, &b, T0 + 2);
+    put_expect(w.f.s, &r, 0);
+    kz_record_close(&r);
+
+    mk_room_post(&post, &w.a, T0 + 10, "lounge", "soon forged");
+    mk_delete(&forged, &b, T0 + 11, post.id, b.pk); /* claims to be its author */
+    put_expect(w.f.s, &forged, 0);                  /* target absent: kept */
+    mk_reply(&r, &b, T0 + 12, post.id, "before the post");
+    put_expect(w.f.s, &r, KZ_EDELETED);             /* cannot tell: refused */
+    kz_record_close(&r);
+    put_expect(w.f.s, &post, 0);                    /* the real post arrives */
+    mk_reply(&r, &b, T0 + 13, post.id, "after the post");
+    put_expect(w.f.s, &r, 0);
+    kz_record_close(&r);
+
+    kz_record_close(&forged);
+    kz_record_close(&post);
+    fx_close(&w.f);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_refs_index),
     cmocka_unit_test(test_rooms_index),
@@ -519,6 +549,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_votes),
     cmocka_unit_test(test_reports),
     cmocka_unit_test(test_room_names),
+    cmocka_unit_test(test_forged_tombstone),
 };
 
 KZ_TEST_MAIN(tests)
