@@ -25,6 +25,8 @@ static const char *kz_ptime(json_t *o, const char *key)
 
 static void kz_human(char *out, size_t outsz, long long b)
 {
+    if (b < 0)
+        b = 0; /* counters are never negative; keep the output bounded */
     if (b >= 1024LL * 1024 * 1024)
         snprintf(out, outsz, "%.1fG", (double)b / (1024.0 * 1024 * 1024));
     else if (b >= 1024LL * 1024)
@@ -32,7 +34,7 @@ static void kz_human(char *out, size_t outsz, long long b)
     else if (b >= 1024)
         snprintf(out, outsz, "%.1fK", (double)b / 1024.0);
     else
-        snprintf(out, outsz, "%lldB", b);
+        snprintf(out, outsz, "%dB", (int)b); /* b < 1024 here */
 }
 
 int kz_cmd_peer_add(kz_cli *cli, int argc, char **argv)
