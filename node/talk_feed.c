@@ -518,7 +518,8 @@ static int kz_h_relay_show(kz_node *n, json_t *args, json_t **result, char *err,
     for (size_t k = posts.n; k-- > 0;) {
         const kz_record *p = &posts.items[k];
         if (p->body.post.kind != KZ_POST_INTRO || p->body.post.has_edit_of ||
-            p->body.post.room.n != rl || memcmp(p->body.post.room.p, room, rl) != 0)
+            p->body.post.room.n != rl || memcmp(p->body.post.room.p, room, rl) != 0 ||
+            !kz__room_allows(n, &p->body.post.room, p->author))
             continue;
         char when[KZ_TIME_STR_MAX];
         kz_time_format(when, p->created_ms);
