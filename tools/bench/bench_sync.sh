@@ -59,6 +59,11 @@ while :; do
 done
 t1=$(now)
 cpu_a1=$(cpu_s "${PID[a]}"); cpu_b1=$(cpu_s "${PID[b]}")
+# Per thread of B: the loop thread (tid = pid: network, LMDB writer, index)
+# against libuv's pool threads (decode + verify).
+echo "node B threads (CPU s since start): $(for t in /proc/"${PID[b]}"/task/*; do
+    printf '%s%s=%s ' "$(basename "$t")" "$([ "$(basename "$t")" = "${PID[b]}" ] && echo '(loop)')" \
+        "$(awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "$t/stat")"; done)"
 load1=$(load)
 if [ "$PERF" = 1 ]; then
     kill -INT "$PERF_PID"; wait "$PERF_PID" || true
@@ -89,9 +94,12 @@ print(f"wire: B received {p['bytes_in']} bytes ({p['bytes_in'] / n:.0f} per reco
 print(f"RESULT records={n} seconds={dt:.2f} rate={rate:.0f} verify1={v1:.0f} cores={ncpu} ratio={rate / ceil:.2f}")
 PY
 if [ "$PERF" = 1 ]; then
-    perf report -i "$T/perf.b.data" --no-children --sort symbol --stdio 2>/dev/null |
-        grep -E '^ +[0-9]' | head -25
     if [ -n "${BENCH_KEEP:-}" ]; then cp "$T/perf.b.data" "$BENCH_KEEP/"; fi
+    for key in comm dso symbol; do
+        echo "perf of node B by $key:"
+        { perf report -i "$T/perf.b.data" --no-children --sort "$key" --stdio 2>/dev/null |
+            grep -E '^ +[0-9]' | head -15; } || true
+    done
 fi
 stop a
 stop b
