@@ -59,7 +59,8 @@ static bool relay_ok(kz_gossip *g, const uint8_t *raw, size_t len)
     kz_record r;
     if (kz_record_decode(&r, raw, len, 0, KZ_DECODE_NOVERIFY) != 0)
         return false;
-    bool ok = !kz_store_is_blocked(g->node->store, r.author);
+    /* Neither a blocked node's records nor its members' leave this node. */
+    bool ok = !kz_store_author_blocked(g->node->store, r.author);
     if (ok && kz_rtype_is_member(r.type)) {
         uint8_t node[KZ_KEY_BYTES], aid[KZ_ID_BYTES];
         ok = kz_store_member_home(g->node->store, r.author, node, aid) == 0;
@@ -309,6 +310,9 @@ static size_t write_batch(kz_gossip *g, kz_record **recs, kz__link **srcs, size_
             kz_node_record_accepted(g->node, recs[i], KZ_SRC_PEER);
             g->cur_src = prev;
             stored++;
+        } else if (res[i].purged) {
+            /* A late deleted version purged an older head: the store shrank. */
+            g->order.stale = true;
         } else if (hold_worthy(recs[i], res[i].rc) && srcs[i]) {
             hold_add(g, srcs[i]->peer, recs[i]->raw, recs[i]->raw_len);
         }
@@ -387,6 +391,8 @@ static void hold_retry(kz_gossip *g)
                 g->cur_src = hs[i]->from ? hs[i]->from->link : NULL;
                 kz_node_record_accepted(g->node, &recs[i], KZ_SRC_PEER);
                 g->cur_src = prev;
+            } else if (rc == 0 && res[i].purged) {
+                g->order.stale = true;
             } else if (rc != 0 || hold_worthy(&recs[i], res[i].rc)) {
                 hold_add(g, hs[i]->from, hs[i]->raw, hs[i]->len);
             }
@@ -449,7 +455,9 @@ void kz__gossip_accept_cb(void *ud, kz_node *n, const kz_record *r, kz_record_so
     uint8_t slot[KZ_SLOT_BYTES];
     if (r->type == KZ_T_DELETE || kz_record_slot(r, slot))
         g->order.stale = true; /* something may have left the store */
-    if ((r->type == KZ_T_ATTEST || r->type == KZ_T_NODE) && g->held)
+    /* These can make a held record's author known (a revoke, too: a revoked
+     * member may still delete their own records). */
+    if ((r->type == KZ_T_ATTEST || r->type == KZ_T_NODE || r->type == KZ_T_REVOKE) && g->held)
         g->hold_retry = true;
     kz__push *p = kz_xmalloc(sizeof *p + r->raw_len);
     p->next = NULL;

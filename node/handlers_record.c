@@ -27,6 +27,12 @@ static int kz_load_by_arg(kz_node *n, json_t *args, kz_record *r, char *err, siz
                  kz_store_is_tombstoned(n->store, id) ? " (it was deleted)" : "");
     } else if (rc != 0) {
         snprintf(err, errsz, "cannot read the record: %s", kz_strerror(rc));
+    } else if (kz_store_author_blocked(n->store, r->author)) {
+        kz_idstr s = kz_id_to_str(id);
+        kz_record_close(r);
+        snprintf(err, errsz,
+                 "record %s is hidden: its author is a blocked node or one of its members", s.s);
+        rc = KZ_EBLOCKED;
     }
     return rc;
 }

@@ -357,7 +357,8 @@ static int kz_h_feed(kz_node *n, json_t *args, json_t **result, char *err, size_
                 json_decref(items);
                 goto store_fail;
             }
-            if (!vis || !kz__room_allows(n, &p->body.post.room, p->author))
+            if (!vis || !kz__room_allows(n, &p->body.post.room, p->author) ||
+                kz_store_author_blocked(n->store, p->author))
                 continue;
             kz_summary s;
             if ((rc = summarize(n, p, &s)) != 0) {

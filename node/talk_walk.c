@@ -30,17 +30,38 @@ static int kz_collect_cb(void *ud, const uint8_t id[KZ_ID_BYTES], uint64_t creat
     return 0;
 }
 
+/* Drop records whose author is a blocked node or one of its members. Runs
+ * after the walk, outside the store's read transaction. */
+static void kz_drop_blocked(kz_node *n, kz__recvec *v, size_t from)
+{
+    size_t keep = from;
+    for (size_t i = from; i < v->n; i++) {
+        if (kz_store_author_blocked(n->store, v->items[i].author)) {
+            kz_record_close(&v->items[i]);
+            continue;
+        }
+        if (keep != i)
+            v->items[keep] = v->items[i];
+        keep++;
+    }
+    v->n = keep;
+}
+
 int kz__talk_collect(kz_node *n, int type, uint64_t since_ms, kz__recvec *v)
 {
     kz_collect c = {v, since_ms};
+    size_t from = v->n;
     int rc = kz_store_iter_type(n->store, type, kz_collect_cb, &c);
+    kz_drop_blocked(n, v, from);
     return rc < 0 ? rc : 0;
 }
 
 int kz__talk_refs(kz_node *n, const uint8_t target[KZ_ID_BYTES], int type, kz__recvec *v)
 {
     kz_collect c = {v, 0};
+    size_t from = v->n;
     int rc = kz_store_iter_refs(n->store, target, type, true, kz_collect_cb, &c);
+    kz_drop_blocked(n, v, from);
     return rc < 0 ? rc : 0;
 }
 

@@ -111,9 +111,17 @@ static void test_profile_hidden_while_blocked(void **state)
     snprintf(req, sizeof req, "{\"cmd\": \"profile.show\", \"args\": {\"member\": \"%s\"}}", x.s);
     assert_int_equal(call(f->node, req, msg, sizeof msg), 0);
 
+    kz_idstr pid = kz_id_to_str(prof.id);
+    char show[256];
+    snprintf(show, sizeof show, "{\"cmd\": \"record.show\", \"args\": {\"id\": \"%s\"}}", pid.s);
+    assert_int_equal(call(f->node, show, msg, sizeof msg), 0);
+
     assert_int_equal(kz_store_block_set(f->node->store, fpk, true), 0);
     assert_int_equal(call(f->node, req, msg, sizeof msg), KZ_EBLOCKED);
     assert_non_null(strstr(msg, "hidden"));
+    /* record.show hides the member's records too, not just the profile view. */
+    assert_int_equal(call(f->node, show, msg, sizeof msg), KZ_EBLOCKED);
+    assert_non_null(strstr(msg, "blocked node"));
     /* Blocking kept the record: it is hidden, not gone. */
     assert_true(kz_store_has(f->node->store, prof.id));
 
@@ -134,6 +142,7 @@ static void test_profile_hidden_while_blocked(void **state)
 
     assert_int_equal(kz_store_block_set(f->node->store, fpk, false), 0);
     assert_int_equal(call(f->node, req, msg, sizeof msg), 0);
+    assert_int_equal(call(f->node, show, msg, sizeof msg), 0);
     kz_record_close(&node);
     kz_record_close(&att);
     kz_record_close(&prof);
