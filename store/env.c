@@ -209,6 +209,7 @@ static const struct {
     {"peers", offsetof(kz_store, peers), 0},
     {"refs", offsetof(kz_store, refs), 0},
     {"rooms", offsetof(kz_store, rooms), 0},
+    {"rotations", offsetof(kz_store, rotations), 0},
     {"search_postings", offsetof(kz_store, search_postings), MDB_DUPSORT | MDB_DUPFIXED},
     {"search_docs", offsetof(kz_store, search_docs), 0},
 };

@@ -174,6 +174,46 @@ int kz_store_member_by_hrkey(kz_store *s, const char *hr_key, kz_store_member *m
  * m is valid only during the callback. */
 int kz_store_member_iter(kz_store *s, int (*cb)(void *ud, const kz_store_member *m), void *ud);
 
+/* ---- Key rotation links (store/rotation.c) -------------------------------
+ *
+ * An attest carrying a hand-over (previous + handover, verified when it was
+ * decoded) links previous -> member. The links exist while such a record is
+ * stored: the home node carries the hand-over into every later attest of
+ * the new key and into the revoke that ends it, so the chain outlives
+ * further rotations and the member leaving. */
+#define KZ_ROTATION_CHAIN_MAX 16
+/* The newest key member handed over to. KZ_ENOTFOUND when none. */
+int kz_store_member_successor(kz_store *s, const uint8_t member[KZ_KEY_BYTES],
+                              uint8_t next[KZ_KEY_BYTES]) KZ_WARN_UNUSED;
+/* Every key of the person behind member: keys[0] is the current key (member
+ * followed forward through its newest successors), then the keys before it,
+ * member itself always included. Fills at most max keys; *n gets the count.
+ * KZ_ETOOBIG (with the first max keys filled) when there are more. */
+int kz_store_member_chain(kz_store *s, const uint8_t member[KZ_KEY_BYTES],
+                          uint8_t (*keys)[KZ_KEY_BYTES], size_t max, size_t *n) KZ_WARN_UNUSED;
+
+/* ---- All-or-nothing writes (store/atomic.c) ------------------------------
+ *
+ * kz_store_atomic runs fn inside ONE durable write transaction; fn stores
+ * records (same acceptance rules as kz_store_put) and local member entries
+ * through t. fn returns 0 to commit, 1 to abort and return 0 (nothing is
+ * written: a dry run), or a KZ_E* code to abort and return it. The first
+ * failed put dooms the transaction (kz_store_atomic returns that failure
+ * even if fn ignores it), so a single refusal writes nothing at all. fn may
+ * run more than once (after the map grows), each time from scratch: it must
+ * reset whatever it reports. t is valid only during fn. Only on the store's
+ * writing thread. */
+typedef struct kz_store_txn kz_store_txn;
+typedef int (*kz_store_txn_fn)(void *ud, kz_store_txn *t);
+int kz_store_atomic(kz_store *s, kz_store_txn_fn fn, void *ud) KZ_WARN_UNUSED;
+/* Store r: 0, a refusal code (kz_store_put's), or KZ_ESTORE. res may be NULL. */
+int kz_store_txn_put(kz_store_txn *t, const kz_record *r, kz_put_result *res) KZ_WARN_UNUSED;
+/* Insert or replace a local member entry (kz_store_member_put's rules). */
+int kz_store_txn_member_put(kz_store_txn *t, const kz_store_member *m) KZ_WARN_UNUSED;
+/* Read a local member entry as this transaction sees it. KZ_ENOTFOUND. */
+int kz_store_txn_member_get(kz_store_txn *t, const uint8_t pk[KZ_KEY_BYTES],
+                            kz_store_member *m) KZ_WARN_UNUSED;
+
 /* ---- Settings (small key/value pairs owned by the node) -------------------- */
 
 #define KZ_SETTING_MAX 4096

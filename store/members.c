@@ -203,3 +203,22 @@ int kz_store_member_iter(kz_store *s, int (*cb)(void *ud, const kz_store_member 
     kz__rd_end(s, txn);
     return out;
 }
+
+int kz__member_put_txn(kz_store *s, MDB_txn *txn, const kz_store_member *m)
+{
+    struct member_put p = {m, 0};
+    int rc = member_check(m, &p.hr_len);
+    if (rc)
+        return rc;
+    return member_put_cb(s, txn, &p);
+}
+
+int kz__member_get_txn(kz_store *s, MDB_txn *txn, const uint8_t pk[KZ_KEY_BYTES],
+                       kz_store_member *m)
+{
+    MDB_val v;
+    int rc = kz__get(txn, s->members, pk, KZ_KEY_BYTES, &v);
+    if (rc == 0)
+        rc = member_decode(m, pk, &v);
+    return rc;
+}

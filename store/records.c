@@ -15,6 +15,8 @@ static int index_record_added(kz_store *s, MDB_txn *txn, const kz_record *r)
     int rc;
     if ((rc = kz__social_added(s, txn, r)) != 0 || (rc = kz__search_added(s, txn, r)) != 0)
         return rc;
+    if ((rc = kz__rotation_added(s, txn, r)) != 0)
+        return rc;
     return 0;
 }
 
@@ -22,6 +24,8 @@ static int index_record_removed(kz_store *s, MDB_txn *txn, const kz_record *r)
 {
     int rc;
     if ((rc = kz__social_removed(s, txn, r)) != 0 || (rc = kz__search_removed(s, txn, r)) != 0)
+        return rc;
+    if ((rc = kz__rotation_removed(s, txn, r)) != 0)
         return rc;
     return 0;
 }
@@ -527,4 +531,10 @@ int kz_store_put_batch(kz_store *s, const kz_record *const *recs, size_t n,
         }
     }
     return rc;
+}
+
+int kz__record_apply(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *res)
+{
+    bool wrote; /* the caller's transaction commits or aborts as a whole */
+    return apply(s, txn, r, res, &wrote);
 }

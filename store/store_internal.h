@@ -44,6 +44,7 @@ struct kz_store {
     MDB_dbi members, members_hr, settings, blocked, meta;
     MDB_dbi peers;                   /* node id -> kz_store_peer (peers.c) */
     MDB_dbi refs, rooms;             /* talk-room indexes (social_index.c) */
+    MDB_dbi rotations;               /* key hand-over links (rotation.c) */
     MDB_dbi search_postings, search_docs; /* directory search (search_index.c) */
     /* Held shared by every transaction of this process, exclusively while the
      * map is resized: mdb_env_set_mapsize remaps, which would pull the pages
@@ -113,6 +114,21 @@ int kz__event_rules_accept(kz_store *s, MDB_txn *txn, const kz_record *r);
  * reports (talk_rules.c), called by apply() in records.c right after
  * kz__event_rules_accept. 0 or a refusal. */
 int kz__talk_rules_accept(kz_store *s, MDB_txn *txn, const kz_record *r);
+
+/* Key rotation links (rotation.c), kept in step from the index seam in
+ * records.c: an attest or revoke carrying a hand-over adds old->new links,
+ * its removal drops them. 0 or a KZ_E* code. */
+int kz__rotation_added(kz_store *s, MDB_txn *txn, const kz_record *r);
+int kz__rotation_removed(kz_store *s, MDB_txn *txn, const kz_record *r);
+
+/* Inside a caller's write transaction (atomic.c): apply the acceptance rules
+ * and store r (records.c), or put / read a local member entry (members.c).
+ * Same codes as kz_store_put / kz_store_member_put / kz_store_member_get,
+ * plus KZ__EMAPFULL. */
+int kz__record_apply(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *res);
+int kz__member_put_txn(kz_store *s, MDB_txn *txn, const kz_store_member *m);
+int kz__member_get_txn(kz_store *s, MDB_txn *txn, const uint8_t pk[KZ_KEY_BYTES],
+                       kz_store_member *m);
 
 /* 1 when node is blocked, 0 when not, or a KZ_E* code. */
 int kz__is_blocked(kz_store *s, MDB_txn *txn, const uint8_t node[KZ_KEY_BYTES]);
