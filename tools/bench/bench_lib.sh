@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench_lib.sh: common setup for the federation benchmarks (sourced, not
 # run): finds the binaries in a build directory and reuses the integration
 # tests' node helpers (private ports, temp data directories, every kizunad
