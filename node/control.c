@@ -26,6 +26,8 @@ static const kz__verb_table *const kz_tables[] = {
     &kz__verbs_metrics,
     &kz__verbs_talk,
     &kz__verbs_talk_read,
+    &kz__verbs_import,
+    &kz__verbs_rotate,
     &kz__verbs_search,
 };
 

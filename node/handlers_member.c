@@ -1,6 +1,7 @@
 /* handlers_member.c: control verbs for local members and profiles:
  * member.add, member.list, member.revoke, profile.set, profile.show. */
 #include "internal.h"
+#include "member_internal.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -53,6 +54,11 @@ int kz__member_key(kz_node *n, const uint8_t pk[KZ_KEY_BYTES], kz_store_member *
 
 /* ---- member.add ------------------------------------------------------------------ */
 
+static int kz_member_add_fn(void *ud, kz_store_txn *t)
+{
+    return kz__member_new_put(t, ud);
+}
+
 static int kz_h_member_add(kz_node *n, json_t *args, json_t **result, char *err, size_t errsz)
 {
     static const char *const allowed[] = {"name", "reading", "romaji", "role", "joined",
@@ -60,12 +66,7 @@ static int kz_h_member_add(kz_node *n, json_t *args, json_t **result, char *err,
     const char *name, *reading, *romaji, *role_s, *dept;
     uint16_t joined, left;
     int role = KZ_ROLE_ALUMNI;
-    uint8_t pk[KZ_KEY_BYTES], sk[KZ_SECKEY_BYTES];
-    kz_record attest, prof;
-    kz_store_member m;
     int rc;
-    memset(&attest, 0, sizeof attest);
-    memset(&prof, 0, sizeof prof);
     if ((rc = kz__arg_only(args, allowed, err, errsz)) != 0 ||
         (rc = kz__arg_str(args, "name", true, KZ_NAME_MAX, false, &name, err, errsz)) != 0 ||
         (rc = kz__arg_str(args, "reading", true, KZ_NAME_MAX, false, &reading, err, errsz)) != 0 ||
@@ -85,60 +86,23 @@ static int kz_h_member_add(kz_node *n, json_t *args, json_t **result, char *err,
     if (dept && !dept[0])
         dept = NULL;
 
-    crypto_sign_keypair(pk, sk);
-    uint64_t now = kz_node_created_ms(n, 0);
-    kz_record_init(&attest, KZ_T_ATTEST, n->keys.node_pk, now);
-    memcpy(attest.body.attest.member, pk, KZ_KEY_BYTES);
-    attest.body.attest.role = (uint8_t)role;
-    attest.body.attest.joined = joined;
-    attest.body.attest.left = left;
-    attest.body.attest.department = kz_s(dept);
-    kz_record_init(&prof, KZ_T_PROFILE, pk, now);
-    prof.body.profile.name = kz_s(name);
-    prof.body.profile.reading = kz_s(reading);
-    prof.body.profile.romaji = kz_s(romaji);
-    prof.body.profile.department = kz_s(dept);
-    prof.body.profile.joined = joined;
-    prof.body.profile.left = left;
-    /* Sign both before writing anything: a bad field changes nothing. */
-    if ((rc = kz_record_sign(&attest, n->keys.node_sk)) != 0 ||
-        (rc = kz_record_sign(&prof, sk)) != 0) {
-        snprintf(err, errsz, "invalid member: %s", kz_record_last_error());
+    /* Key, attestation and first profile are one transaction: a failure or
+     * a crash leaves no half-added member (node/member_new.c). */
+    kz__member_spec spec = {name, reading, romaji, dept, role, joined, left, NULL};
+    kz__member_new m;
+    if ((rc = kz__member_create(n, &spec, kz_node_created_ms(n, 0), &m, err, errsz)) != 0)
+        return rc;
+    if ((rc = kz_store_atomic(n->store, kz_member_add_fn, &m)) != 0) {
+        snprintf(err, errsz, "cannot store the member: %s", kz__refusal(rc));
         goto out;
     }
-    memset(&m, 0, sizeof m);
-    memcpy(m.pk, pk, KZ_KEY_BYTES);
-    m.role = (uint8_t)role;
-    m.joined = joined;
-    m.left = left;
-    m.added_ms = now;
-    m.sealed_sk_len = KZ_MEMBER_SEALED_LEN;
-    if ((rc = kz_member_sk_seal(n->keys.storage, pk, sk, m.sealed_sk)) != 0) {
-        snprintf(err, errsz, "cannot encrypt the member key: %s", kz_strerror(rc));
-        goto out;
-    }
-    /* The key is stored first so that it is never lost; a crash before the
-     * attestation leaves a member listed as "pending", not a dangling
-     * attestation without a key. */
-    if ((rc = kz_store_member_put(n->store, &m)) != 0) {
-        snprintf(err, errsz, "cannot store the member: %s", kz_strerror(rc));
-        goto out;
-    }
-    if ((rc = kz_node_put(n, &attest, KZ_SRC_LOCAL, NULL)) != 0) {
-        snprintf(err, errsz, "cannot store the attestation: %s", kz__refusal(rc));
-        goto out;
-    }
-    if ((rc = kz_node_put(n, &prof, KZ_SRC_LOCAL, NULL)) != 0) {
-        snprintf(err, errsz, "cannot store the profile: %s", kz__refusal(rc));
-        goto out;
-    }
-    *result = json_pack("{s:o, s:o, s:o}", "member_id", kz_json_hex(pk, KZ_KEY_BYTES),
-                        "attest_id", kz_json_hex(attest.id, KZ_ID_BYTES), "profile_id",
-                        kz_json_hex(prof.id, KZ_ID_BYTES));
+    kz_node_record_accepted(n, &m.attest, KZ_SRC_LOCAL);
+    kz_node_record_accepted(n, &m.profile, KZ_SRC_LOCAL);
+    *result = json_pack("{s:o, s:o, s:o}", "member_id", kz_json_hex(m.pk, KZ_KEY_BYTES),
+                        "attest_id", kz_json_hex(m.attest.id, KZ_ID_BYTES), "profile_id",
+                        kz_json_hex(m.profile.id, KZ_ID_BYTES));
 out:
-    sodium_memzero(sk, sizeof sk);
-    kz_record_close(&attest);
-    kz_record_close(&prof);
+    kz__member_new_close(&m);
     return rc;
 }
 
@@ -242,6 +206,14 @@ static int kz_h_member_revoke(kz_node *n, json_t *args, json_t **result, char *e
     }
     uint64_t prev = head.created_ms;
     bool already = head.type == KZ_T_REVOKE;
+    /* A rotated member's hand-over outlives the revocation (their history
+     * stays theirs): it is carried from the attest into the revoke. */
+    uint8_t carry_prev[KZ_KEY_BYTES], ho[KZ_SIG_BYTES];
+    bool carry = !already && head.body.attest.has_previous;
+    if (carry) {
+        memcpy(carry_prev, head.body.attest.previous, KZ_KEY_BYTES);
+        memcpy(ho, head.body.attest.handover.p, KZ_SIG_BYTES);
+    }
     kz_record_close(&head);
     if (already) {
         snprintf(err, errsz, "member %s is already revoked", id.s);
@@ -250,6 +222,11 @@ static int kz_h_member_revoke(kz_node *n, json_t *args, json_t **result, char *e
     kz_record_init(&rev, KZ_T_REVOKE, n->keys.node_pk, kz_node_created_ms(n, prev));
     memcpy(rev.body.revoke.member, pk, KZ_KEY_BYTES);
     rev.body.revoke.reason = kz_s(reason && reason[0] ? reason : NULL);
+    if (carry) {
+        rev.body.revoke.has_previous = true;
+        memcpy(rev.body.revoke.previous, carry_prev, KZ_KEY_BYTES);
+        rev.body.revoke.handover = (kz_bytes){ho, KZ_SIG_BYTES};
+    }
     if ((rc = kz_record_sign(&rev, n->keys.node_sk)) != 0) {
         snprintf(err, errsz, "cannot sign the revocation: %s", kz_record_last_error());
         goto out;
@@ -364,14 +341,15 @@ out:
 
 static int kz_h_profile_show(kz_node *n, json_t *args, json_t **result, char *err, size_t errsz)
 {
-    static const char *const allowed[] = {"member", NULL};
-    uint8_t pk[KZ_KEY_BYTES], home[KZ_KEY_BYTES], aid[KZ_ID_BYTES];
+    static const char *const allowed[] = {"member", "as", NULL};
+    uint8_t pk[KZ_KEY_BYTES], home[KZ_KEY_BYTES], aid[KZ_ID_BYTES], viewer[KZ_KEY_BYTES];
     kz_record like, prof, attest, noderec;
     kz_profile p;
     kz_store_member m;
     int rc;
     if ((rc = kz__arg_only(args, allowed, err, errsz)) != 0 ||
-        (rc = kz__arg_id(args, "member", pk, err, errsz)) != 0)
+        (rc = kz__arg_id(args, "member", pk, err, errsz)) != 0 ||
+        (json_object_get(args, "as") && (rc = kz__arg_id(args, "as", viewer, err, errsz)) != 0))
         return rc;
     kz_idstr id = kz_id_to_str(pk);
     kz_record_init(&like, KZ_T_PROFILE, pk, 0);
@@ -439,6 +417,13 @@ static int kz_h_profile_show(kz_node *n, json_t *args, json_t **result, char *er
     json_object_set_new(o, "local", json_boolean(local));
     if (local)
         sodium_memzero(&m, sizeof m);
+    kz__profile_show_rotation(n, pk, o);
+    /* --as: the same object, trimmed to what that viewer may see. */
+    if (json_object_get(args, "as") &&
+        (rc = kz__profile_view_filter(n, pk, viewer, o, err, errsz)) != 0) {
+        json_decref(o);
+        return rc;
+    }
     *result = o;
     return 0;
 }

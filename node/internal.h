@@ -39,6 +39,8 @@ extern const kz__verb_table kz__verbs_contact;  /* contact.* (handlers_contact.c
 extern const kz__verb_table kz__verbs_metrics;  /* inbox, metrics (handlers_metrics.c) */
 extern const kz__verb_table kz__verbs_talk;     /* post, reply, react, vote, report, delete, room.create (handlers_talk.c) */
 extern const kz__verb_table kz__verbs_talk_read;/* feed, thread, relay.show, poll.show, room.list (talk_feed.c) */
+extern const kz__verb_table kz__verbs_import;   /* member.import (handlers_import.c) */
+extern const kz__verb_table kz__verbs_rotate;   /* member.rotate, member.history (handlers_rotate.c) */
 extern const kz__verb_table kz__verbs_search;   /* search (handlers_search.c) */
 
 /* ---- Argument helpers for handlers (control.c) ----------------------------

@@ -89,11 +89,20 @@ static json_t *kz_json_body(const kz_record *r)
         json_object_set_new(o, "joined", kz_jyear(b->joined));
         json_object_set_new(o, "left", kz_jyear(b->left));
         kz_set_opt_str(o, "department", b->department);
+        if (b->has_previous) {
+            json_object_set_new(o, "previous", kz_json_hex(b->previous, KZ_KEY_BYTES));
+            json_object_set_new(o, "handover", kz_json_hex(b->handover.p, b->handover.n));
+        }
         break;
     }
     case KZ_T_REVOKE:
         json_object_set_new(o, "member", kz_json_hex(r->body.revoke.member, KZ_KEY_BYTES));
         kz_set_opt_str(o, "reason", r->body.revoke.reason);
+        if (r->body.revoke.has_previous) {
+            json_object_set_new(o, "previous", kz_json_hex(r->body.revoke.previous, KZ_KEY_BYTES));
+            json_object_set_new(o, "handover", kz_json_hex(r->body.revoke.handover.p,
+                                                           r->body.revoke.handover.n));
+        }
         break;
     case KZ_T_PROFILE: {
         kz_profile p;

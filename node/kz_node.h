@@ -20,6 +20,7 @@
 #include "kz_base.h"
 #include "kz_record.h"
 #include "kz_store.h"
+#include "kz_visibility.h"
 
 #ifndef KZ_VERSION
 #define KZ_VERSION "0.1.0"
@@ -346,6 +347,18 @@ uint64_t kz_node_next_ms(uint64_t prev_ms);
  * after_ms and every record it signed before (so that two records made in
  * the same millisecond never collide), and at least now. */
 uint64_t kz_node_created_ms(kz_node *n, uint64_t after_ms);
+
+/* ---- Profile visibility (node/visibility.c) ---------------------------------
+ *
+ * What viewer (a member key, or NULL for this node's operator, whose view
+ * is the node's own secretariat view) may see of member's profile: the
+ * viewer's relation to the member (self under any rotated key, home
+ * secretariat, same home node, another company, stranger) is read from the
+ * store and the rule of protocol/kz_visibility.h applied to the profile's
+ * visibility. out->rehire is true only on the member's home node. Returns
+ * 0 or a store failure code. */
+int kz_node_profile_visible(kz_node *n, const uint8_t member[KZ_KEY_BYTES],
+                            const uint8_t *viewer, kz_profile_view *out) KZ_WARN_UNUSED;
 
 /* ---- Control socket (node/control.c, node/control_client.c) -----------------
  *

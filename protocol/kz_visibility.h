@@ -11,8 +11,8 @@
  *  - `company` (1) shows it only to viewers with the same home node;
  *  - `federation` (0) shows it to every live member of the federation;
  *  - the private re-hire flag is shown only to the member and to the home
- *    node's secretariat view (its operator, or a member attested by the home
- *    node as secretariat), and only when the profile itself is shown. */
+ *    node's secretariat view (the view of its operator: members, whatever
+ *    their role, never see it), and only when the profile itself is shown. */
 #ifndef KZ_VISIBILITY_H
 #define KZ_VISIBILITY_H
 
@@ -20,7 +20,7 @@
 
 typedef enum {
     KZ_VIEWER_SELF = 0,          /* the member, under any key of their rotation chain */
-    KZ_VIEWER_HOME_SECRETARIAT,  /* the member's home node's operator or secretariat member */
+    KZ_VIEWER_HOME_SECRETARIAT,  /* the member's home node's own (operator's) view */
     KZ_VIEWER_SAME_HOME,         /* another live member with the same home node */
     KZ_VIEWER_OTHER,             /* a live member (or node operator) of another company */
     KZ_VIEWER_STRANGER           /* a viewer with no live attestation */
