@@ -91,6 +91,9 @@ int kz_cmd_backup(kz_cli *cli, int argc, char **argv);
 int kz_cmd_member_add(kz_cli *cli, int argc, char **argv);
 int kz_cmd_member_list(kz_cli *cli, int argc, char **argv);
 int kz_cmd_member_revoke(kz_cli *cli, int argc, char **argv);
+int kz_cmd_member_import(kz_cli *cli, int argc, char **argv);   /* cmd_import.c */
+int kz_cmd_member_rotate(kz_cli *cli, int argc, char **argv);   /* cmd_rotate.c */
+int kz_cmd_member_history(kz_cli *cli, int argc, char **argv);
 int kz_cmd_profile_set(kz_cli *cli, int argc, char **argv);
 int kz_cmd_profile_show(kz_cli *cli, int argc, char **argv);
 int kz_cmd_search(kz_cli *cli, int argc, char **argv);

@@ -220,16 +220,20 @@ static void kz_print_field(const char *label, json_t *v)
 
 int kz_cmd_profile_show(kz_cli *cli, int argc, char **argv)
 {
-    kz_cli_opt opts[] = {{"--json", false, false, NULL}};
+    kz_cli_opt opts[] = {{"--json", false, false, NULL}, {"--as", true, false, NULL}};
     char *pos[1];
     int npos;
     json_t *r;
     int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
     if (rc != 0)
         return rc;
-    if ((rc = kz_cli_check_id(cli, "MEMBER_ID", pos[0])) != 0)
+    const char *as = kz_cli_optval(opts, KZ_ARRAY_LEN(opts), "--as");
+    if ((rc = kz_cli_check_id(cli, "MEMBER_ID", pos[0])) != 0 ||
+        (as && (rc = kz_cli_check_id(cli, "--as", as)) != 0))
         return rc;
     json_t *args = json_pack("{s:s}", "member", pos[0]);
+    if (as)
+        json_object_set_new(args, "as", json_string(as));
     rc = kz_cli_call(cli, "profile.show", args, &r);
     json_decref(args);
     if (rc != 0)
@@ -243,10 +247,15 @@ int kz_cmd_profile_show(kz_cli *cli, int argc, char **argv)
         "member_id", "name", "reading", "romaji", "department", "title", "joined", "left",
         "current_company", "current_title", "location", "skills", "bio", "links", "open_to",
         "visibility", "home_company", "home_node_id", "role", "tenure_joined", "tenure_left",
-        "status", "updated", "profile_id",
+        "status", "updated", "profile_id", "successor", "viewer", "access",
     };
-    for (size_t i = 0; i < KZ_ARRAY_LEN(order); i++)
-        kz_print_field(order[i], json_object_get(r, order[i]));
+    for (size_t i = 0; i < KZ_ARRAY_LEN(order); i++) {
+        json_t *v = json_object_get(r, order[i]);
+        /* Fields a view withholds, or that only some profiles have, are
+         * left out rather than printed as "-". */
+        if (v || !(as || i >= KZ_ARRAY_LEN(order) - 3))
+            kz_print_field(order[i], v);
+    }
     json_decref(r);
     return KZ_EXIT_OK;
 }

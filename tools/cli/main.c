@@ -101,6 +101,56 @@ static const kz_cli_cmd kz_cmds[] = {
      "Signs a `revoke` record with the node key; other nodes then stop accepting and showing "
      "the member's records. The local entry is marked revoked.\n",
      1, 1, kz_cmd_member_revoke},
+    {"member import", "FILE.csv [--encoding auto|utf-8|cp932] [--dry-run] [--json]",
+     "Create or update members from the HR system's CSV export, all or nothing.",
+     "The first row names the columns, in English or Japanese (any order; ASCII names in "
+     "any case):\n\n"
+     "| column | also | |\n|---|---|---|\n"
+     "| `employee_no` | `社員番号` | required: the stable HR key that makes re-imports idempotent |\n"
+     "| `name` | `氏名` | required, up to 128 bytes |\n"
+     "| `reading` | `よみがな`, `ふりがな`, `フリガナ`, `ヨミガナ` | required: hiragana or katakana "
+     "(half-width too; Latin letters for foreign names) |\n"
+     "| `romaji` | `ローマ字` | Latin letters |\n"
+     "| `role` | `区分` | `alumni` (`退職者`, `OB`, `OG`; the default), `employee` (`社員`, "
+     "`従業員`) or `secretariat` (`事務局`) |\n"
+     "| `joined`, `left` | `入社年`, `退職年` | years 1900-2200 (`2001`, `２００１`, `2001年`), "
+     "left >= joined |\n"
+     "| `department` | `部署` | up to 128 bytes |\n\n"
+     "Any other column is an error (e.g. `email`: not stored). The file is UTF-8 with or "
+     "without a byte order mark, or CP932 (Shift_JIS, what Excel in Japan saves); "
+     "`--encoding auto` (the default) tells them apart and refuses anything else. Quoted "
+     "fields may hold commas, doubled quotes and line breaks; lines end in CRLF or LF. "
+     "Limits: 64 MiB, 200000 rows, 4096 bytes per field, 64 fields per row.\n\n"
+     "Every row is checked first, here and again on the node. If any row is bad (a "
+     "required cell missing, a bad year, left before joined, a value too long, an unknown "
+     "role, reading not in kana, an employee number used twice), each bad row is reported "
+     "on stderr as `FILE line N: reason` (N is the line the row starts on), the exit code "
+     "is 1 and nothing is imported. Otherwise the node writes everything in one "
+     "transaction: a new employee number becomes a new member (key, attestation, first "
+     "profile, as `member add`); a known one whose attestation and profile already say what "
+     "the row says is left alone (so re-importing a file changes nothing); a changed one "
+     "gets a new attestation and/or profile. Empty optional cells keep what is stored; other "
+     "profile fields are the member's own and never touched. Rows of revoked members are "
+     "skipped. Prints `created N, updated M, unchanged K, skipped S`; `--dry-run` checks "
+     "everything on the node too but writes nothing; `--json` prints the counts and one "
+     "result per row (`line`, `employee_no`, `result`, `member_id`, `changes`, `note`).\n",
+     1, 1, kz_cmd_member_import},
+    {"member rotate", "MEMBER_ID", "Move a member to a new key and print the new member id.",
+     "For a member whose key this node holds. The old key signs a hand-over naming the new "
+     "key and this node; the node attests the new key with the old key and the hand-over "
+     "(role, tenure and department unchanged), revokes the old key, copies the profile to "
+     "the new key and moves the local entry (HR key and re-hire flag included), all in one "
+     "transaction. The old key's records stay the member's: `member history` and other nodes "
+     "follow the hand-over. The old key is kept, encrypted, so that the member can still "
+     "delete what they posted with it.\n",
+     1, 1, kz_cmd_member_rotate},
+    {"member history", "MEMBER_ID [--limit N] [--json]",
+     "List a member's records under every key they have used, newest first.",
+     "Follows key rotations both ways from MEMBER_ID (any of the member's keys). `--limit` "
+     "(1-1000, default 100) bounds the list. With `--json`, an object with `member_id` (the "
+     "current key), `keys` (newest first) and `records` (`id`, `type`, `author`, `created`, "
+     "`created_ms`).\n",
+     1, 1, kz_cmd_member_history},
     {"profile set", "MEMBER_ID FIELD=VALUE...",
      "Change fields of a member's profile and print the new profile record id.",
      "Fields: `name`, `reading`, `romaji`, `department`, `title`, `joined`, `left`, "
@@ -112,11 +162,19 @@ static const kz_cli_cmd kz_cmds[] = {
      "table and never signed into the replicated profile. Only members held by this node "
      "can be changed.\n",
      2, -1, kz_cmd_profile_set},
-    {"profile show", "MEMBER_ID [--json]", "Show the current profile of any member in the store.",
+    {"profile show", "MEMBER_ID [--as VIEWER_ID] [--json]",
+     "Show the current profile of any member in the store.",
      "Prints the profile fields (same names as `profile set`), the member id, the home "
      "company and node from the live attestation, role and tenure from the attestation "
      "(`role`, `tenure_joined`, `tenure_left`), `status`, and when the profile was last "
-     "updated. `open_to` includes `rehire` only for members of this node.\n",
+     "updated. `open_to` includes `rehire` only for members of this node. A member who "
+     "moved to a new key shows `successor` and `keys`.\n\n"
+     "- `--as VIEWER_ID`: show what that member would see (a member can check their own "
+     "profile as others see it). `access` says `visible`, `company-only` (visibility "
+     "`company` and the viewer's home node differs) or `hidden` (visibility `hidden`, a "
+     "member without a live attestation, or a viewer without one); withheld profiles show "
+     "only whose they are. `rehire` shows only to the member themself (and, without "
+     "`--as`, to the home node's operator).\n",
      1, 1, kz_cmd_profile_show},
     {"search",
      "QUERY [--company C] [--current-company C] [--skill S] [--location L] [--left-from YEAR] "
