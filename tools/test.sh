@@ -25,6 +25,8 @@ cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DKZ_WERROR=ON \
       -DKZ_SANITIZE=address,undefined >/dev/null
 cmake --build build/asan -j"$jobs"
 step "tests (ASan+UBSan)"
+# Sanitized code runs several times slower: integration deadlines stretch.
+KZ_TEST_TIME_SCALE=4 \
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/asan --output-on-failure -j"$jobs"
 

@@ -103,6 +103,7 @@ gen() { # gen NAME MEMBERS POSTS (node stopped)
 # wait_count EXPECTED TIMEOUT_S NAME...: every node holds EXPECTED records.
 wait_count() {
     local want=$1 secs=$2; shift 2
+    secs=$((secs * ${KZ_TEST_TIME_SCALE:-1}))  # sanitizer builds run slower
     local deadline=$((SECONDS + secs)) n got
     while :; do
         local all=1 line=""
@@ -120,6 +121,7 @@ wait_count() {
 # wait_record ID TIMEOUT_S NAME...: the record is stored on every node.
 wait_record() {
     local id=$1 secs=$2; shift 2
+    secs=$((secs * ${KZ_TEST_TIME_SCALE:-1}))  # sanitizer builds run slower
     local deadline=$((SECONDS + secs)) n
     for n in "$@"; do
         until kz "$n" record show "$id" >/dev/null 2>&1; do
@@ -132,6 +134,7 @@ wait_record() {
 # wait_gone ID TIMEOUT_S NAME...: the record is absent (purged) on every node.
 wait_gone() {
     local id=$1 secs=$2; shift 2
+    secs=$((secs * ${KZ_TEST_TIME_SCALE:-1}))  # sanitizer builds run slower
     local deadline=$((SECONDS + secs)) n
     for n in "$@"; do
         while kz "$n" record show "$id" >/dev/null 2>&1; do

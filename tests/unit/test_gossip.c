@@ -156,8 +156,19 @@ static void wait_cb(uv_timer_t *t)
     }
 }
 
+/* Deadlines stretch by KZ_TEST_TIME_SCALE (tools/test.sh sets it for the
+ * sanitizer build, which runs several times slower). */
+static unsigned time_scale(void)
+{
+    const char *s = getenv("KZ_TEST_TIME_SCALE");
+    char *end;
+    unsigned long v = s ? strtoul(s, &end, 10) : 1;
+    return (s && *end == '\0' && v >= 1 && v <= 20) ? (unsigned)v : 1;
+}
+
 static bool run_until(cond_fn fn, void *ud, unsigned ms)
 {
+    ms *= time_scale();
     uv_timer_t t;
     struct waiter w = {fn, ud, kz_now_ms() + ms, false};
     uv_timer_init(&g_loop, &t);
