@@ -407,9 +407,12 @@ int kz_store_search_rebuild(kz_store *s) KZ_WARN_UNUSED;
 typedef struct {
     uint64_t docs;                    /* indexed members */
     uint64_t postings;                /* (key, member) entries, facets included */
-    uint64_t postings_bytes;          /* pages of the postings database */
+    uint64_t postings_bytes;          /* pages of the postings, their value sub-databases
+                                         included (the store's used pages minus every
+                                         other database's and the free list) */
     uint64_t docs_bytes;              /* pages of the documents database */
 } kz_search_stats;
+/* Sizes of the index, from LMDB's statistics (no walk). KZ_EINVAL, KZ_ESTORE. */
 int kz_store_search_stats(kz_store *s, kz_search_stats *st) KZ_WARN_UNUSED;
 
 /* ---- Whole-store operations ------------------------------------------------ */

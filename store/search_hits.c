@@ -69,19 +69,6 @@ static uint64_t key_mask(const kz_text_query *tq, const char *p, size_t n)
     return m.seen;
 }
 
-/* Plus the keys of the text spelled in romaji (names and readings). */
-static uint64_t key_mask_romaji(const kz_text_query *tq, kz_str s)
-{
-    char *r;
-    size_t rn;
-    uint64_t m = key_mask(tq, s.p, s.n);
-    if (s.n && kz_text_romanize(s.p, s.n, &r, &rn) == 0) {
-        m |= key_mask(tq, r, rn);
-        free(r);
-    }
-    return m;
-}
-
 /* The words whose every key is in mask. */
 static uint32_t words_in(const kz_text_query *tq, uint64_t mask)
 {
@@ -97,79 +84,123 @@ static uint32_t words_in(const kz_text_query *tq, uint64_t mask)
     return w;
 }
 
-static uint32_t matched_fields(const kz_text_query *tq, const kz_body_profile *p,
+/* The fields of d that explain the query words. The walk tells each word's
+ * class (the best field group holding all its keys), so only that group's
+ * fields are read, and only those the document keeps: a word of class
+ * "other" found in none of them is in the title, a "bio" word in the bio,
+ * a name word found in no name field came through the romanised reading
+ * (or name). No record is decoded. */
+static uint32_t matched_fields(const kz__sdoc *d, const kz_text_query *tq, uint32_t how,
                                const char *home_name)
 {
-    uint32_t all = tq->n_words >= 32 ? ~0u : (1u << tq->n_words) - 1, covered = 0, fields = 0;
-    uint64_t skills = 0;
-    for (uint32_t i = 0; i < p->n_skills && i < KZ_SKILLS_MAX; i++)
-        skills |= key_mask(tq, p->skills[i].p, p->skills[i].n);
-    const struct {
-        uint32_t bit;
-        uint64_t mask;
-    } f[] = {
-        {KZ_SEARCH_F_NAME, key_mask_romaji(tq, p->name)},
-        {KZ_SEARCH_F_READING, key_mask_romaji(tq, p->reading)},
-        {KZ_SEARCH_F_ROMAJI, key_mask(tq, p->romaji.p, p->romaji.n)},
-        {KZ_SEARCH_F_HOME_COMPANY, key_mask(tq, home_name, strlen(home_name))},
-        {KZ_SEARCH_F_CURRENT_COMPANY, key_mask(tq, p->current_company.p, p->current_company.n)},
-        {KZ_SEARCH_F_DEPARTMENT, key_mask(tq, p->department.p, p->department.n)},
-        {KZ_SEARCH_F_TITLE, key_mask(tq, p->title.p, p->title.n)},
-        {KZ_SEARCH_F_CURRENT_TITLE, key_mask(tq, p->current_title.p, p->current_title.n)},
-        {KZ_SEARCH_F_LOCATION, key_mask(tq, p->location.p, p->location.n)},
-        {KZ_SEARCH_F_SKILLS, skills},
+    enum { F_NAME, F_READING, F_ROMAJI, F_COMPANY, F_CTITLE, F_LOC, F_DEPT, F_SKILLS, F_HOME, F_N };
+    uint64_t mask[F_N];
+    bool have[F_N] = {false};
+    const kz_str fld[F_N] = {
+        d->show[KZ__SHOW_NAME], d->show[KZ__SHOW_READING], d->show[KZ__SHOW_ROMAJI],
+        d->show[KZ__SHOW_COMPANY], d->show[KZ__SHOW_TITLE], d->show[KZ__SHOW_LOCATION],
+        d->dept, {NULL, 0}, {home_name, (uint32_t)strlen(home_name)},
     };
-    for (size_t i = 0; i < KZ_ARRAY_LEN(f); i++) {
-        uint32_t w = words_in(tq, f[i].mask);
-        if (w) {
-            fields |= f[i].bit;
-            covered |= w;
+    static const uint32_t bit[F_N] = {
+        KZ_SEARCH_F_NAME, KZ_SEARCH_F_READING, KZ_SEARCH_F_ROMAJI, KZ_SEARCH_F_CURRENT_COMPANY,
+        KZ_SEARCH_F_CURRENT_TITLE, KZ_SEARCH_F_LOCATION, KZ_SEARCH_F_DEPARTMENT,
+        KZ_SEARCH_F_SKILLS, KZ_SEARCH_F_HOME_COMPANY,
+    };
+    uint32_t fields = 0;
+    for (size_t w = 0; w < tq->n_words; w++) {
+        unsigned cls = (how >> (2 * w)) & 3u;
+        bool home = (how >> (16 + w)) & 1u;
+        static const int groups[4][6] = {
+            {-1},                                          /* bio */
+            {F_CTITLE, F_LOC, F_DEPT, F_SKILLS, -1},       /* other */
+            {F_COMPANY, F_HOME, -1},                       /* company */
+            {F_NAME, F_READING, F_ROMAJI, -1},             /* name */
+        };
+        uint32_t found = 0;
+        for (const int *g = groups[cls]; *g >= 0; g++) {
+            if (!have[*g]) {
+                if (*g == F_SKILLS) {
+                    mask[*g] = 0;
+                    for (uint32_t i = 0; i < d->n_skills; i++)
+                        mask[*g] |= key_mask(tq, d->skills[i].p, d->skills[i].n);
+                } else {
+                    mask[*g] = key_mask(tq, fld[*g].p, fld[*g].n);
+                }
+                have[*g] = true;
+            }
+            if (words_in(tq, mask[*g]) & (1u << w))
+                found |= bit[*g];
         }
+        if (home)
+            found |= KZ_SEARCH_F_HOME_COMPANY;
+        if (!found) {
+            static const uint32_t fallback[4] = {KZ_SEARCH_F_BIO, KZ_SEARCH_F_TITLE,
+                                                 KZ_SEARCH_F_CURRENT_COMPANY, 0};
+            found = cls == 3 ? (d->show[KZ__SHOW_READING].n ? KZ_SEARCH_F_READING
+                                                            : KZ_SEARCH_F_NAME)
+                             : fallback[cls];
+        }
+        fields |= found;
     }
-    /* The bio is long: read it only for words nothing else explains. */
-    if ((covered & all) != all && words_in(tq, key_mask(tq, p->bio.p, p->bio.n)))
-        fields |= KZ_SEARCH_F_BIO;
     return fields;
 }
 
 /* ---- Hits -------------------------------------------------------------------- */
 
-int kz__search_hit_fill(kz_store *s, MDB_txn *txn, const kz__sdoc *d, const kz_text_query *tq,
-                        uint32_t filter_fields, const kz_search_query *q, kz_search_hit *h)
+static void copy_show(char *out, size_t outsz, const kz__sdoc *d, int which)
 {
-    kz_record r = {0};
-    int rc = kz__search_load(s, txn, d->profile_id, &r);
+    copy_str(out, outsz, d->show[which]);
+}
+
+/* The home company's name, through a small per-query cache (hits of one
+ * page mostly share a few homes). */
+static int home_name(kz_store *s, MDB_txn *txn, kz__sname_cache *c, const uint8_t node[KZ_KEY_BYTES],
+                     char *out, size_t outsz)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        if (memcmp(c->e[i].node, node, KZ_KEY_BYTES) == 0) {
+            copy_str(out, outsz, (kz_str){c->e[i].name, (uint32_t)strlen(c->e[i].name)});
+            return 0;
+        }
+    }
+    kz__sname *e = &c->e[c->n < KZ_ARRAY_LEN(c->e) ? c->n++ : (c->next++ % KZ_ARRAY_LEN(c->e))];
+    memcpy(e->node, node, KZ_KEY_BYTES);
+    int rc = kz__search_node_name(s, txn, node, e->name, sizeof e->name);
+    if (rc == KZ_ENOTFOUND) {
+        e->name[0] = 0;
+        rc = 0;
+    }
     if (rc)
         return rc;
-    if (r.type != KZ_T_PROFILE) {
-        kz_record_close(&r);
-        return KZ_ESTORE;
-    }
-    const kz_body_profile *p = &r.body.profile;
+    copy_str(out, outsz, (kz_str){e->name, (uint32_t)strlen(e->name)});
+    return 0;
+}
+
+int kz__search_hit_fill(kz_store *s, MDB_txn *txn, const kz__sdoc *d, const kz_text_query *tq,
+                        uint32_t how, uint32_t filter_fields, const kz_search_query *q,
+                        kz__sname_cache *names, kz_search_hit *h)
+{
     memset(h, 0, sizeof *h);
     memcpy(h->member, d->member, KZ_KEY_BYTES);
     memcpy(h->home_node, d->home, KZ_KEY_BYTES);
-    copy_str(h->name, sizeof h->name, p->name);
-    copy_str(h->reading, sizeof h->reading, p->reading);
-    copy_str(h->romaji, sizeof h->romaji, p->romaji);
-    copy_str(h->current_company, sizeof h->current_company, p->current_company);
-    copy_str(h->current_title, sizeof h->current_title, p->current_title);
-    copy_str(h->location, sizeof h->location, p->location);
-    rc = kz__search_node_name(s, txn, d->home, h->home_company, sizeof h->home_company);
-    if (rc && rc != KZ_ENOTFOUND) {
-        kz_record_close(&r);
+    copy_show(h->name, sizeof h->name, d, KZ__SHOW_NAME);
+    copy_show(h->reading, sizeof h->reading, d, KZ__SHOW_READING);
+    copy_show(h->romaji, sizeof h->romaji, d, KZ__SHOW_ROMAJI);
+    copy_show(h->current_company, sizeof h->current_company, d, KZ__SHOW_COMPANY);
+    copy_show(h->current_title, sizeof h->current_title, d, KZ__SHOW_TITLE);
+    copy_show(h->location, sizeof h->location, d, KZ__SHOW_LOCATION);
+    int rc = home_name(s, txn, names, d->home, h->home_company, sizeof h->home_company);
+    if (rc)
         return rc;
-    }
-    h->updated_ms = r.created_ms;
+    h->updated_ms = d->updated_ms;
     h->matched = filter_fields;
     if (tq->n_words)
-        h->matched |= matched_fields(tq, p, h->home_company);
+        h->matched |= matched_fields(d, tq, how, h->home_company);
     /* Re-hire interest never leaves the home company: only its own
      * secretariat sees it, and only this node holds it (members table). */
     if (q->secretariat && q->viewer_home && memcmp(q->viewer_home, d->home, KZ_KEY_BYTES) == 0) {
         h->rehire_known = true;
         h->rehire = kz__search_rehire(s, txn, d->member);
     }
-    kz_record_close(&r);
     return 0;
 }

@@ -9,12 +9,13 @@
 #include <string.h>
 
 #define RULES_SETTING "search.rules"
-#define INDEX_FORMAT "search-index 1"  /* bumped when this file's layout changes */
+#define INDEX_FORMAT "search-index 3"  /* bumped when this file's layout changes */
 #define REBUILD_BATCH 512              /* profiles per write transaction */
 #define NORM_FIELD_MAX 512             /* stored normalised company/department/location */
 #define NORM_SKILL_MAX 256
 #define SDOC_FIXED (1 + 4 * 32 + 1 + 1 + 2 + 2 + 8)
-#define SDOC_MAX (SDOC_FIXED + 3 * (2 + NORM_FIELD_MAX) + 1 + KZ_SKILLS_MAX * (2 + NORM_SKILL_MAX))
+#define SDOC_MAX (SDOC_FIXED + 3 * (2 + NORM_FIELD_MAX) + 1 + KZ_SKILLS_MAX * (2 + NORM_SKILL_MAX) + \
+                  KZ__SDOC_SHOW * (2 + KZ_NAME_MAX))
 
 static const uint8_t COUNT_KEY[] = "#docs";
 
@@ -190,6 +191,10 @@ static int sdoc_decode(uint64_t doc, const MDB_val *v, kz__sdoc *d)
         if (!get_str(&p, end, &d->skills[i]))
             return KZ_ESTORE;
     }
+    for (int i = 0; i < KZ__SDOC_SHOW; i++) {
+        if (!get_str(&p, end, &d->show[i]))
+            return KZ_ESTORE;
+    }
     return p == end ? 0 : KZ_ESTORE;
 }
 
@@ -265,7 +270,42 @@ static int posting_del(MDB_cursor *c, const uint8_t *key, size_t klen, uint64_t 
         return kz__err(rc);
     if (v.mv_size != KZ__SP_VAL || kz__be64_get(v.mv_data) != doc)
         return 0;
-    return kz__err(mdb_cursor_del(c, 0));
+    if ((rc = mdb_cursor_del(c, 0)) != 0)
+        return kz__err(rc);
+    /* A list left holding only its summary goes entirely. */
+    size_t n = 0;
+    rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc == 0)
+        rc = mdb_cursor_count(c, &n);
+    if (rc == 0 && n == 1 && v.mv_size == KZ__SP_VAL && kz__be64_get(v.mv_data) == KZ__DOC_SUMMARY)
+        rc = mdb_cursor_del(c, 0);
+    return kz__err(rc);
+}
+
+/* Raise the summary of the text key the cursor is on so that it bounds
+ * rank, the best class * 2 + whole-word bit of any posting of the key.
+ * The summary is the list's first value, where new (newest) documents are
+ * inserted too, so keeping it costs no extra page. */
+static int summary_raise(MDB_cursor *c, const uint8_t *key, size_t len, unsigned rank)
+{
+    uint8_t first[KZ__SP_VAL] = {0}, val[KZ__SP_VAL] = {0};
+    MDB_val k = {len, (void *)key}, v = {sizeof first, first};
+    int rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE); /* the list's first value */
+    if (rc == 0 && v.mv_size == KZ__SP_VAL && kz__be64_get(v.mv_data) == KZ__DOC_SUMMARY) {
+        if (((const uint8_t *)v.mv_data)[8] >= rank)
+            return 0;
+        rc = mdb_cursor_del(c, 0);
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        return kz__err(rc);
+    val[8] = (uint8_t)rank;
+    k.mv_size = len;
+    k.mv_data = (void *)key;
+    v.mv_size = sizeof val;
+    v.mv_data = val;
+    return kz__err(mdb_cursor_put(c, &k, &v, MDB_NODUPDATA));
 }
 
 static int post_cb(void *ud, const uint8_t *key, size_t len, int cls, unsigned flags)
@@ -273,7 +313,13 @@ static int post_cb(void *ud, const uint8_t *key, size_t len, int cls, unsigned f
     struct post_ctx *p = ud;
     if (p->del)
         return posting_del(p->c, key, len, p->doc);
-    return posting_put(p->c, key, len, p->doc, kz__cf_make(cls, flags, p->vis));
+    int rc = posting_put(p->c, key, len, p->doc, kz__cf_make(cls, flags, p->vis));
+    if (rc == 0 && (key[0] == KZ_TEXT_KEY_UNIGRAM || key[0] == KZ_TEXT_KEY_BIGRAM ||
+                    key[0] == KZ_TEXT_KEY_PREFIX)) {
+        rc = summary_raise(p->c, key, len,
+                           (unsigned)cls * 2 + ((flags & KZ_TEXT_F_WHOLE) ? 1u : 0u));
+    }
+    return rc;
 }
 
 /* Facet keys of a document, handed to fn one by one. */
@@ -363,6 +409,8 @@ static int doc_alloc(kz_store *s, MDB_txn *txn, const uint8_t member[KZ_KEY_BYTE
     MDB_val v;
     for (uint64_t i = 0; i <= mask; i++) {
         uint64_t doc = doc_base(updated_ms) | ((seq + i) & mask);
+        if (doc == KZ__DOC_SUMMARY)
+            continue;
         kz__be64_put(key + 1, doc);
         int rc = kz__get(txn, s->search_docs, key, sizeof key, &v);
         if (rc == KZ_ENOTFOUND) {
@@ -461,6 +509,11 @@ static int doc_add(kz_store *s, MDB_txn *txn, const kz_record *prof, const kz__s
         n = kz__search_norm(p->skills[i].p, p->skills[i].n, norm, NORM_SKILL_MAX + 1);
         put_str(&w, norm, n);
     }
+    /* Hits are shown from the document alone, without decoding the record. */
+    const kz_str show[KZ__SDOC_SHOW] = {p->name, p->reading, p->romaji, p->current_company,
+                                        p->current_title, p->location};
+    for (int i = 0; i < KZ__SDOC_SHOW; i++)
+        put_str(&w, show[i].p ? show[i].p : "", show[i].n > KZ_NAME_MAX ? KZ_NAME_MAX : show[i].n);
     uint8_t dk[9] = {'d'}, mk[1 + KZ_KEY_BYTES] = {'m'}, dv[8];
     kz__be64_put(dk + 1, doc);
     kz__be64_put(dv, doc);
@@ -770,20 +823,45 @@ int kz__search_open(kz_store *s)
 
 /* ---- Statistics ----------------------------------------------------------------- */
 
-static uint64_t db_bytes(MDB_txn *txn, MDB_dbi dbi, uint64_t *entries)
+/* Pages of every open database but the postings, plus free pages. A
+ * DUPSORT database's own statistics leave out the pages of its values'
+ * sub-databases, which is where nearly all postings live, so the postings'
+ * size is what remains of the used pages (approximate: other DUPSORT
+ * databases' sub-pages count as postings, and they are tiny). */
+static uint64_t other_pages(kz_store *s, MDB_txn *txn)
 {
+    uint64_t pages = 0;
     MDB_stat st;
-    if (mdb_stat(txn, dbi, &st) != 0)
-        return 0;
-    if (entries)
-        *entries = st.ms_entries;
-    return (uint64_t)(st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) * st.ms_psize;
+    for (MDB_dbi dbi = 1; dbi < 64; dbi++) {
+        if (dbi == s->search_postings)
+            continue;
+        if (mdb_stat(txn, dbi, &st) != 0)
+            break; /* past the last open handle */
+        pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+    }
+    MDB_cursor *c;
+    MDB_val k, v;
+    if (mdb_cursor_open(txn, 0 /* FREE_DBI */, &c) == 0) {
+        while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
+            if (v.mv_size >= sizeof(size_t)) {
+                size_t n;
+                memcpy(&n, v.mv_data, sizeof n); /* an IDL: count, then page numbers */
+                pages += n;
+            }
+        }
+        mdb_cursor_close(c);
+    }
+    if (mdb_stat(txn, 0, &st) == 0)
+        pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+    return pages + 2; /* the two meta pages */
 }
 
 int kz_store_search_stats(kz_store *s, kz_search_stats *st)
 {
     MDB_txn *txn;
     MDB_val v;
+    MDB_stat ps, ds;
+    MDB_envinfo info;
     if (!s || !st)
         return KZ_EINVAL;
     memset(st, 0, sizeof *st);
@@ -792,9 +870,14 @@ int kz_store_search_stats(kz_store *s, kz_search_stats *st)
         return rc;
     if (kz__get(txn, s->search_docs, COUNT_KEY, sizeof COUNT_KEY - 1, &v) == 0 && v.mv_size == 8)
         st->docs = kz__be64_get(v.mv_data);
-    /* ms_entries of a DUPSORT database counts every value. */
-    st->postings_bytes = db_bytes(txn, s->search_postings, &st->postings);
-    st->docs_bytes = db_bytes(txn, s->search_docs, NULL);
+    if (mdb_stat(txn, s->search_postings, &ps) == 0 && mdb_stat(txn, s->search_docs, &ds) == 0 &&
+        mdb_env_info(s->env, &info) == 0) {
+        st->postings = ps.ms_entries; /* a DUPSORT database counts every value */
+        st->docs_bytes = (uint64_t)(ds.ms_branch_pages + ds.ms_leaf_pages + ds.ms_overflow_pages) *
+                         ds.ms_psize;
+        uint64_t used = (uint64_t)info.me_last_pgno + 1, other = other_pages(s, txn);
+        st->postings_bytes = used > other ? (used - other) * ps.ms_psize : 0;
+    }
     kz__rd_end(s, txn);
     return 0;
 }

@@ -30,10 +30,17 @@
 
 #define KZ__SP_VAL 9                 /* doc(8) || cf(1) */
 #define KZ__SKEY_MAX (1 + KZ_TEXT_KEY_MAX + KZ_KEY_BYTES) /* longest search_docs key */
-#define KZ__SDOC_VERSION 1
+#define KZ__SDOC_VERSION 2
+/* Display fields kept in a document, as signed (not normalised). */
+enum { KZ__SHOW_NAME, KZ__SHOW_READING, KZ__SHOW_ROMAJI, KZ__SHOW_COMPANY, KZ__SHOW_TITLE,
+       KZ__SHOW_LOCATION, KZ__SDOC_SHOW };
 #define KZ__DOC_TIME_BITS 42
 #define KZ__DOC_SEQ_BITS 22
 #define KZ__DOC_END UINT64_MAX       /* "no more documents" in a walk */
+/* Document 0 is never allocated: in a text key's list it is the summary,
+ * whose cf byte bounds class * 2 + whole over every posting of the key, so
+ * a query knows the best score it can still find and stops early. */
+#define KZ__DOC_SUMMARY 0
 
 /* Facet key kinds (first byte), beside KZ_TEXT_KEY_*. */
 #define KZ__SK_HOME 'H'
@@ -70,6 +77,8 @@ typedef struct {
     kz_str location;
     uint32_t n_skills;
     kz_str skills[KZ_SKILLS_MAX];
+    kz_str show[KZ__SDOC_SHOW];        /* name, reading, romaji, current company,
+                                          current title, location, as signed */
 } kz__sdoc;
 
 /* Read document doc. KZ_ENOTFOUND, KZ_ESTORE for a malformed value. */
@@ -110,21 +119,33 @@ size_t kz__search_norm(const char *in, size_t n, char *out, size_t outsz);
 int kz__search_node_name(kz_store *s, MDB_txn *txn, const uint8_t node[KZ_KEY_BYTES],
                          char *out, size_t outsz);
 
+/* Home company names already read by one query. */
+typedef struct {
+    uint8_t node[KZ_KEY_BYTES];
+    char name[KZ_NAME_MAX + 1];
+} kz__sname;
+typedef struct {
+    kz__sname e[16];
+    size_t n, next;
+} kz__sname_cache;
+
 /* Is the member's private re-hire flag set in this node's member table? */
 bool kz__search_rehire(kz_store *s, MDB_txn *txn, const uint8_t member[KZ_KEY_BYTES]);
 
 /* Fill h from document d (search_hits.c): the profile's display fields,
- * the home company name, which fields tq's words matched (plus
- * filter_fields), and the re-hire flag for q's secretariat view of the
- * member's home. KZ_ENOTFOUND when the profile is gone. */
+ * the home company name (through names), which fields tq's words matched
+ * (how: per word its class in bits 2w..2w+1, bit 16 + w when the home
+ * company's name holds it; plus filter_fields), and the re-hire flag for
+ * q's secretariat view of the member's home. 0 or a store failure. */
 int kz__search_hit_fill(kz_store *s, MDB_txn *txn, const kz__sdoc *d, const kz_text_query *tq,
-                        uint32_t filter_fields, const kz_search_query *q, kz_search_hit *h);
+                        uint32_t how, uint32_t filter_fields, const kz_search_query *q,
+                        kz__sname_cache *names, kz_search_hit *h);
 
 /* ---- Query internals (search_query.c walks, search_terms.c builds) ------- */
 
 /* Work limits: no query, whatever its shape, does more than this. */
-#define STEPS_MAX 600000u     /* posting-list moves: steps and seeks */
-#define VERIFY_MAX 20000u     /* documents read to check candidates */
+#define STEPS_MAX 1600000u    /* posting-list work: 1 per value moved over, 16 per LMDB call */
+#define VERIFY_MAX 8000u      /* documents read to check candidates */
 #define NODE_SCAN_MAX 10000u  /* node names compared for a company filter */
 #define TERMS_MAX 96
 #define SRCS_MAX 640
@@ -141,7 +162,10 @@ typedef struct {
     size_t klen;
     uint64_t cur;             /* current document, KZ__DOC_END when done */
     uint8_t cf;               /* cf byte at cur */
+    const uint8_t *blk;       /* the LMDB page of values cur is on (in the map) */
+    size_t blk_n, blk_i;      /* values on it, index of cur */
     int name_cf;              /* >= 0: a node-name branch with this class/whole */
+    unsigned bound;           /* best class * 2 + whole among the list's postings */
 } sq_src;
 
 /* A union of posting lists that must contain the document (a query key
@@ -155,6 +179,7 @@ typedef struct {
 
 typedef struct {
     uint64_t *docs;
+    uint32_t *how;            /* per document: how each word matched (score_at) */
     size_t n;
 } sq_bucket;
 
@@ -194,12 +219,16 @@ typedef struct {
     uint32_t qhash;
     unsigned eff_max;
     sq_bucket buckets[SCORE_MAX + 1];
+    kz__sname_cache names;
     const char *reason;
 } sq_ctx;
 
 
 /* search_query.c */
-int kz__sq_src_set(sq_src *x, int rc, const MDB_val *v);
+/* Read the page the list's cursor is on and stand on its first value. */
+int kz__sq_src_open(sq_src *x);
+/* The list's next document (KZ__DOC_END at the end). */
+int kz__sq_src_next(sq_ctx *c, sq_src *x);
 void kz__sq_term_min(sq_ctx *c, sq_term *t);
 uint32_t kz__sq_query_hash(const sq_ctx *c);
 int kz__sq_cursor_decode(sq_ctx *c, const char *s);

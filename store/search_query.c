@@ -9,37 +9,110 @@
 
 /* ---- Posting lists ----------------------------------------------------------- */
 
-int kz__sq_src_set(sq_src *x, int rc, const MDB_val *v)
+/* A posting list is read a page at a time: MDB_GET_MULTIPLE hands over the
+ * whole leaf page of packed 9-byte values the cursor is on, so stepping and
+ * most seeks are in-memory moves over blk; LMDB is asked again only to go
+ * to the next page or to a document beyond the page. LMDB operations cost
+ * STEP_LMDB units of the work budget, in-memory moves one. */
+#define STEP_LMDB 16
+
+static void blk_at(sq_src *x, size_t i)
 {
+    const uint8_t *p = x->blk + i * KZ__SP_VAL;
+    x->blk_i = i;
+    x->cur = kz__be64_get(p);
+    x->cf = p[8];
+}
+
+/* Take the page the cursor is on (after rc from a positioning call). */
+static int blk_load(sq_src *x, int rc, MDB_cursor_op op)
+{
+    MDB_val k, v = {0, NULL};
+    if (rc == 0)
+        rc = mdb_cursor_get(x->c, &k, &v, op);
+    /* A key with a single value has no page of duplicates: LMDB then
+     * succeeds without data, and the value is the cursor's current one. */
+    if (rc == 0 && v.mv_size == 0 && op == MDB_GET_MULTIPLE)
+        rc = mdb_cursor_get(x->c, &k, &v, MDB_GET_CURRENT);
     if (rc == MDB_NOTFOUND) {
         x->cur = KZ__DOC_END;
+        x->blk_n = 0;
         return 0;
     }
     if (rc)
         return kz__err(rc);
-    if (v->mv_size != KZ__SP_VAL)
+    if (v.mv_size == 0 || v.mv_size % KZ__SP_VAL != 0)
         return KZ_ESTORE;
-    x->cur = kz__be64_get(v->mv_data);
-    x->cf = ((const uint8_t *)v->mv_data)[8];
+    x->blk = v.mv_data;
+    x->blk_n = v.mv_size / KZ__SP_VAL;
     return 0;
+}
+
+/* First index in blk[from..n) whose document is >= target (n if none).
+ * Galloping first: in an intersection the next match is usually a few
+ * values ahead, so probe 1, 2, 4... ahead, then halve the last gap. */
+static size_t blk_find(const sq_src *x, size_t from, uint64_t target)
+{
+    size_t lo = from, hi = x->blk_n, step = 1;
+    while (lo + step < hi && kz__be64_get(x->blk + (lo + step) * KZ__SP_VAL) < target) {
+        lo += step + 1;
+        step *= 2;
+    }
+    if (lo + step < hi)
+        hi = lo + step + 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (kz__be64_get(x->blk + mid * KZ__SP_VAL) < target)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int kz__sq_src_open(sq_src *x)
+{
+    int rc = blk_load(x, 0, MDB_GET_MULTIPLE);
+    if (rc == 0 && x->cur != KZ__DOC_END)
+        blk_at(x, 0);
+    return rc;
+}
+
+int kz__sq_src_next(sq_ctx *c, sq_src *x)
+{
+    c->steps++;
+    if (x->blk_i + 1 < x->blk_n) {
+        blk_at(x, x->blk_i + 1);
+        return 0;
+    }
+    c->steps += STEP_LMDB;
+    int rc = blk_load(x, 0, MDB_NEXT_MULTIPLE);
+    if (rc == 0 && x->cur != KZ__DOC_END)
+        blk_at(x, 0);
+    return rc;
 }
 
 static int src_seek(sq_ctx *c, sq_src *x, uint64_t target)
 {
     if (x->cur >= target)
         return 0;
+    c->steps++;
+    if (kz__be64_get(x->blk + (x->blk_n - 1) * KZ__SP_VAL) >= target) {
+        blk_at(x, blk_find(x, x->blk_i + 1, target));
+        return 0;
+    }
     uint8_t val[KZ__SP_VAL] = {0};
     MDB_val k = {x->klen, x->key}, v = {sizeof val, val};
     kz__be64_put(val, target);
-    c->steps++;
-    return kz__sq_src_set(x, mdb_cursor_get(x->c, &k, &v, MDB_GET_BOTH_RANGE), &v);
-}
-
-static int src_next(sq_ctx *c, sq_src *x)
-{
-    MDB_val k, v;
-    c->steps++;
-    return kz__sq_src_set(x, mdb_cursor_get(x->c, &k, &v, MDB_NEXT_DUP), &v);
+    c->steps += STEP_LMDB;
+    int rc = blk_load(x, mdb_cursor_get(x->c, &k, &v, MDB_GET_BOTH_RANGE), MDB_GET_MULTIPLE);
+    if (rc || x->cur == KZ__DOC_END)
+        return rc;
+    size_t i = blk_find(x, 0, target);
+    if (i == x->blk_n)
+        return KZ_ESTORE; /* LMDB found a value >= target on this page */
+    blk_at(x, i);
+    return 0;
 }
 
 void kz__sq_term_min(sq_ctx *c, sq_term *t)
@@ -70,7 +143,7 @@ static int term_next(sq_ctx *c, sq_term *t)
     for (size_t i = 0; i < t->n; i++) {
         sq_src *x = &c->srcs[t->first + i];
         if (x->cur == at) {
-            int rc = src_next(c, x);
+            int rc = kz__sq_src_next(c, x);
             if (rc)
                 return rc;
         }
@@ -81,23 +154,30 @@ static int term_next(sq_ctx *c, sq_term *t)
 
 /* ---- Scoring and the walk ----------------------------------------------------- */
 
-static unsigned score_at(sq_ctx *c, uint64_t doc, uint8_t *cf_any)
+/* Score doc (on every term's current document). *how gets, per word w,
+ * its class in bits 2w..2w+1 and, in bit 16 + w, whether the home
+ * company's name alone holds all its keys: what search_hits.c needs to say
+ * which fields matched without re-reading them all. */
+static unsigned score_at(sq_ctx *c, uint64_t doc, uint8_t *cf_any, uint32_t *how)
 {
     int wcls[KZ_TEXT_QUERY_WORDS_MAX];
-    bool whole[KZ_TEXT_QUERY_WORDS_MAX] = {false};
-    for (size_t w = 0; w < c->tq.n_words; w++)
+    bool whole[KZ_TEXT_QUERY_WORDS_MAX] = {false}, home[KZ_TEXT_QUERY_WORDS_MAX];
+    for (size_t w = 0; w < c->tq.n_words; w++) {
         wcls[w] = 3;
+        home[w] = true;
+    }
     *cf_any = 0;
     for (size_t i = 0; i < c->nterm; i++) {
         const sq_term *t = &c->terms[i];
         int best = -1;
-        bool wh = false;
+        bool wh = false, branch = false;
         for (size_t j = 0; j < t->n; j++) {
             const sq_src *x = &c->srcs[t->first + j];
             if (x->cur != doc)
                 continue;
             *cf_any = x->cf; /* every posting of a document carries its visibility */
             unsigned cf = x->name_cf >= 0 ? (unsigned)x->name_cf : x->cf;
+            branch |= x->name_cf >= 0;
             if ((int)KZ__CF_CLASS(cf) > best)
                 best = (int)KZ__CF_CLASS(cf);
             if (cf & KZ__CF_WHOLE)
@@ -108,23 +188,46 @@ static unsigned score_at(sq_ctx *c, uint64_t doc, uint8_t *cf_any)
         if (best < wcls[t->word])
             wcls[t->word] = best;
         whole[t->word] = wh;
+        home[t->word] = home[t->word] && branch;
     }
     unsigned s = 0;
+    *how = 0;
     for (size_t w = 0; w < c->tq.n_words; w++) {
         const kz_text_word *wd = &c->tq.words[w];
         bool single_prefix = wd->n_keys == 1 && c->tq.keys[wd->first_key].b[0] == KZ_TEXT_KEY_PREFIX;
         s += (unsigned)wcls[w] * 2 + (single_prefix && whole[w] ? 1u : 0u);
+        *how |= (uint32_t)wcls[w] << (2 * w) | (home[w] ? 1u << (16 + w) : 0u);
     }
     return s;
 }
 
+/* The best score any document can still reach: per word, the lowest over
+ * its keys of the best class in each key's list (the summaries), doubled,
+ * plus the whole-word bit when one of its lists has a whole word. */
 static unsigned score_max(const sq_ctx *c)
 {
-    unsigned s = 0;
+    unsigned cls[KZ_TEXT_QUERY_WORDS_MAX], whole[KZ_TEXT_QUERY_WORDS_MAX] = {0}, s = 0;
+    for (size_t w = 0; w < c->tq.n_words; w++)
+        cls[w] = 3;
+    for (size_t i = 0; i < c->nterm; i++) {
+        const sq_term *t = &c->terms[i];
+        if (t->word < 0)
+            continue;
+        unsigned best = 0, wh = 0;
+        for (size_t j = 0; j < t->n; j++) {
+            unsigned b = c->srcs[t->first + j].bound;
+            if (b / 2 > best)
+                best = b / 2;
+            wh |= b & 1u;
+        }
+        if (best < cls[t->word])
+            cls[t->word] = best;
+        whole[t->word] |= wh;
+    }
     for (size_t w = 0; w < c->tq.n_words; w++) {
         const kz_text_word *wd = &c->tq.words[w];
         bool single_prefix = wd->n_keys == 1 && c->tq.keys[wd->first_key].b[0] == KZ_TEXT_KEY_PREFIX;
-        s += 6 + (single_prefix ? 1u : 0u);
+        s += cls[w] * 2 + (single_prefix && whole[w] ? 1u : 0u);
     }
     return s;
 }
@@ -134,7 +237,8 @@ static unsigned score_max(const sq_ctx *c)
 static int consider(sq_ctx *c, uint64_t doc)
 {
     uint8_t cf;
-    unsigned s = score_at(c, doc, &cf);
+    uint32_t how;
+    unsigned s = score_at(c, doc, &cf, &how);
     c->examined++;
     if (c->has_cursor && (s > c->cur_score || (s == c->cur_score && doc <= c->cur_doc)))
         return 0;
@@ -158,8 +262,11 @@ static int consider(sq_ctx *c, uint64_t doc)
         if ((rc = kz__sq_doc_passes(c, &d)) <= 0)
             return rc;
     }
-    if (!b->docs)
+    if (!b->docs) {
         b->docs = kz_xmalloc(c->need * sizeof *b->docs);
+        b->how = kz_xmalloc(c->need * sizeof *b->how);
+    }
+    b->how[b->n] = how;
     b->docs[b->n++] = doc;
     return (s == c->eff_max && b->n >= c->need) ? 1 : 0;
 }
@@ -328,8 +435,8 @@ static int collect(sq_ctx *c, kz_search_result *res)
             if (rc == KZ_ENOTFOUND)
                 continue;
             if (rc == 0)
-                rc = kz__search_hit_fill(c->s, c->txn, &d, &c->tq, c->filter_fields, c->q,
-                                         &res->hits[res->n]);
+                rc = kz__search_hit_fill(c->s, c->txn, &d, &c->tq, b->how[i], c->filter_fields,
+                                         c->q, &c->names, &res->hits[res->n]);
             if (rc == KZ_ENOTFOUND)
                 continue;
             if (rc)
@@ -397,8 +504,10 @@ int kz_store_search(kz_store *s, const kz_search_query *q, kz_search_result **ou
     for (size_t i = 0; i < c->nsrc; i++)
         mdb_cursor_close(c->srcs[i].c);
     kz__rd_end(s, c->txn);
-    for (size_t i = 0; i <= SCORE_MAX; i++)
+    for (size_t i = 0; i <= SCORE_MAX; i++) {
         free(c->buckets[i].docs);
+        free(c->buckets[i].how);
+    }
     if (rc) {
         *reason = c->reason ? c->reason : (rc == KZ_ESTORE || rc == KZ_EIO ? store_fail : kz_strerror(rc));
         free(res);

@@ -23,23 +23,28 @@ static int src_add(sq_ctx *c, const uint8_t *key, size_t klen, int name_cf, uint
     if (rc)
         return kz__err(rc);
     rc = mdb_cursor_get(x->c, &k, &v, MDB_SET_KEY);
-    if (rc == MDB_NOTFOUND) {
-        mdb_cursor_close(x->c);
-        return 0;
-    }
     if (rc == 0)
         rc = mdb_cursor_count(x->c, &count);
-    if (rc == 0 && (rc = kz__sq_src_set(x, 0, &v)) != 0) {
-        mdb_cursor_close(x->c);
-        return rc;
-    }
-    if (rc) {
-        mdb_cursor_close(x->c);
-        return kz__err(rc);
-    }
+    if (rc == 0)
+        rc = kz__sq_src_open(x);
+    else
+        rc = rc == MDB_NOTFOUND ? 0 : kz__err(rc);
     memcpy(x->key, key, klen);
     x->klen = klen;
+    /* A text key's list starts with its summary: the best rank in it. */
+    x->bound = 7;
+    if (rc == 0 && count && x->cur == KZ__DOC_SUMMARY) {
+        x->bound = x->cf & 7u;
+        count--;
+        rc = kz__sq_src_next(c, x);
+    }
+    if (rc || count == 0 || x->cur == KZ__DOC_END) {
+        mdb_cursor_close(x->c); /* absent or empty: not a source */
+        return rc;
+    }
     x->name_cf = name_cf;
+    if (name_cf >= 0)
+        x->bound = KZ__CF_CLASS(name_cf) * 2 + ((name_cf & KZ__CF_WHOLE) ? 1u : 0u);
     *est += count;
     c->nsrc++;
     return 0;

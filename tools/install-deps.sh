@@ -9,6 +9,8 @@ PACKAGES=(
   # libraries (found with pkg-config)
   libuv1-dev libmsgpack-dev libsodium-dev liblmdb-dev libutf8proc-dev
   libjansson-dev libinih-dev libcmocka-dev
+  # benchmarks only (tools/bench/bench_search compares with SQLite FTS5)
+  libsqlite3-dev
   # operator tools and test helpers
   lmdb-utils python3 procps
 )

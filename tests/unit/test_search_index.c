@@ -110,7 +110,8 @@ static size_t page_all(sw *w, kz_search_query *q, uint8_t (*seen)[KZ_KEY_BYTES],
 static void many(sw *w, key *m, size_t n, uint8_t seed0, const char *name, const char *cc)
 {
     for (size_t i = 0; i < n; i++) {
-        prof p = {.name = name, .reading = "かとう", .cc = cc};
+        /* Company-only matches must not match "kato" by their reading. */
+        prof p = {.name = name, .reading = cc ? "だれか" : "かとう", .cc = cc};
         member(w, &m[i], (uint8_t)(seed0 + i), &w->n1, &p);
     }
 }
@@ -151,6 +152,27 @@ static void test_paging_mixed_scores(void **state)
         assert_memory_equal(seen[i], names[7 - i].pk, KZ_KEY_BYTES);
         assert_memory_equal(seen[8 + i], companies[7 - i].pk, KZ_KEY_BYTES);
     }
+    fx_close(&w.f);
+}
+
+/* Better matches that are older must not be cut off by newer weak ones:
+ * the walk may stop early only at the best score the lists allow. */
+static void test_paging_older_better_first(void **state)
+{
+    sw w;
+    key names[4], companies[12];
+    uint8_t seen[40][KZ_KEY_BYTES];
+    size_t n;
+    sw_open(&w);
+    many(&w, names, 4, 150, "Kato", NULL);
+    many(&w, companies, 12, 170, "Someone", "Kato Shoji");
+    kz_search_query q = {.text = "kato", .limit = 3};
+    page_all(&w, &q, seen, 40, &n);
+    assert_int_equal(n, 16);
+    for (size_t i = 0; i < 4; i++)
+        assert_memory_equal(seen[i], names[3 - i].pk, KZ_KEY_BYTES);
+    for (size_t i = 0; i < 12; i++)
+        assert_memory_equal(seen[4 + i], companies[11 - i].pk, KZ_KEY_BYTES);
     fx_close(&w.f);
 }
 
@@ -227,6 +249,70 @@ static void check_rebuild_same(sw *w)
     kz_search_stats b = stats(w);
     assert_int_equal(a.docs, b.docs);
     assert_int_equal(a.postings, b.postings);
+}
+
+/* Lists longer than an LMDB page (about 450 postings): walking across
+ * pages, seeking beyond the page in hand, and paging through all of it. */
+static void test_large_lists(void **state)
+{
+    enum { N = 1500, BATCH_N = 250 };
+    sw w;
+    static key m[N];
+    kz_record recs[2 * BATCH_N];
+    const kz_record *ptr[2 * BATCH_N];
+    kz_put_result res[2 * BATCH_N];
+    static uint8_t seen[N + 10][KZ_KEY_BYTES];
+    size_t n;
+    sw_open(&w);
+    for (size_t b = 0; b < N / BATCH_N; b++) {
+        for (size_t j = 0; j < BATCH_N; j++) {
+            size_t i = b * BATCH_N + j;
+            uint8_t seed[crypto_sign_SEEDBYTES] = {0};
+            memcpy(seed, &i, sizeof i);
+            seed[31] = 0x5a;
+            assert_int_equal(crypto_sign_seed_keypair(m[i].pk, m[i].sk, seed), 0);
+            kz_record_init(&recs[2 * j], KZ_T_ATTEST, w.n1.pk, w.t++);
+            memcpy(recs[2 * j].body.attest.member, m[i].pk, KZ_KEY_BYTES);
+            sign_ok(&recs[2 * j], &w.n1);
+            kz_record_init(&recs[2 * j + 1], KZ_T_PROFILE, m[i].pk, w.t++);
+            recs[2 * j + 1].body.profile.name = S("Kato");
+            /* Every seventh member also has a rare skill. */
+            if (i % 7 == 3) {
+                recs[2 * j + 1].body.profile.skills[0] = S("Zig");
+                recs[2 * j + 1].body.profile.n_skills = 1;
+            }
+            sign_ok(&recs[2 * j + 1], &m[i]);
+            ptr[2 * j] = &recs[2 * j];
+            ptr[2 * j + 1] = &recs[2 * j + 1];
+        }
+        assert_int_equal(kz_store_put_batch(w.f.s, ptr, 2 * BATCH_N, res), 0);
+        for (size_t j = 0; j < 2 * BATCH_N; j++) {
+            assert_int_equal(res[j].rc, 0);
+            kz_record_close(&recs[j]);
+        }
+    }
+    kz_search_query q = {.text = "kato", .limit = 100};
+    assert_int_equal(page_all(&w, &q, seen, N + 10, &n), N / 100);
+    assert_int_equal(n, N);
+    for (size_t i = 0; i < N; i++)
+        assert_memory_equal(seen[i], m[N - 1 - i].pk, KZ_KEY_BYTES);
+    /* AND with a sparse list: seeks jump across pages of the dense one. */
+    kz_search_query z = {.text = "kato zig", .limit = 100};
+    page_all(&w, &z, seen, N + 10, &n);
+    size_t k = 0;
+    for (size_t i = N; i-- > 0;) {
+        if (i % 7 != 3)
+            continue;
+        assert_true(k < n);
+        assert_memory_equal(seen[k], m[i].pk, KZ_KEY_BYTES);
+        k++;
+    }
+    assert_int_equal(k, n);
+    kz_search_query f = {.skill = "zig", .limit = 50};
+    page_all(&w, &f, seen, N + 10, &n);
+    assert_int_equal(n, k);
+    check_rebuild_same(&w);
+    fx_close(&w.f);
 }
 
 static void test_replace_profile(void **state)
@@ -417,8 +503,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_rank_ties_newest_first),
     cmocka_unit_test(test_paging_complete),
     cmocka_unit_test(test_paging_mixed_scores),
+    cmocka_unit_test(test_paging_older_better_first),
     cmocka_unit_test(test_paging_stable_when_added),
     cmocka_unit_test(test_limit_default_and_max),
+    cmocka_unit_test(test_large_lists),
     cmocka_unit_test(test_replace_profile),
     cmocka_unit_test(test_hide_and_show),
     cmocka_unit_test(test_delete_profile),
