@@ -47,6 +47,17 @@ if [ "$PERF" = 1 ]; then
     PERF_PID=$!
 fi
 cpu_a0=$(cpu_s "${PID[a]}"); cpu_b0=$(cpu_s "${PID[b]}")
+# Thread states of B every 20 ms during the transfer: R (running or
+# waiting for a CPU) or S (blocked: nothing to do). Pool threads asleep
+# while records are still missing mean the pipeline, not the CPU, limits.
+( while kill -0 "${PID[b]}" 2>/dev/null; do
+    for t in /proc/"${PID[b]}"/task/*; do
+        printf '%s:%s ' "$(basename "$t")" "$(awk '{ print $3 }' "$t/stat" 2>/dev/null)"
+    done
+    echo
+    sleep 0.02
+  done >"$T/states" 2>/dev/null ) &
+SAMPLER=$!
 load0=$(load)
 t0=$(now)
 peer b a
@@ -59,6 +70,28 @@ while :; do
 done
 t1=$(now)
 cpu_a1=$(cpu_s "${PID[a]}"); cpu_b1=$(cpu_s "${PID[b]}")
+kill "$SAMPLER" 2>/dev/null || true
+wait "$SAMPLER" 2>/dev/null || true
+python3 - "${PID[b]}" "$T/states" <<'PY' || true
+import sys
+loop = sys.argv[1]
+lr = ls = pr = ps = 0
+n = 0
+for line in open(sys.argv[2]):
+    st = dict(x.split(":", 1) for x in line.split() if ":" in x)
+    if not st:
+        continue
+    n += 1
+    for tid, s in st.items():
+        if tid == loop:
+            lr += s == "R"; ls += s != "R"
+        else:
+            pr += s == "R"; ps += s != "R"
+if n:
+    pool = max(1, pr + ps)
+    print(f"B thread states over {n} samples: loop thread running/runnable {100 * lr / n:.0f}%;"
+          f" pool threads running/runnable {100 * pr / pool:.0f}% (mean {pr / n:.2f} of them at a time)")
+PY
 # Per thread of B: the loop thread (tid = pid: network, LMDB writer, index)
 # against libuv's pool threads (decode + verify).
 echo "node B threads (CPU s since start): $(for t in /proc/"${PID[b]}"/task/*; do
