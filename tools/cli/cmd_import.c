@@ -244,7 +244,7 @@ int kz_cmd_member_import(kz_cli *cli, int argc, char **argv)
            (long long)json_integer_value(json_object_get(r, "unchanged")),
            (long long)json_integer_value(json_object_get(r, "skipped")),
            dry_run ? "; dry run, nothing written" : "");
-    if (!dry_run && rows > 0 && ms > 0)
+    if (!dry_run && rows >= 1000 && ms > 0) /* a rate of a handful of rows says nothing */
         printf("%.0f rows per second on the node\n", (double)rows * 1000.0 / (double)ms);
     json_decref(r);
     return KZ_EXIT_OK;
