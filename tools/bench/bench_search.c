@@ -55,6 +55,54 @@ static double cpu_s(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+static void loadavg(char *out, size_t n)
+{
+    double l[3];
+    if (getloadavg(l, 3) == 3)
+        snprintf(out, n, "%.2f, %.2f, %.2f", l[0], l[1], l[2]);
+    else
+        snprintf(out, n, "?");
+}
+
+/* The disk's ceiling for the import: sequential 64 MiB written and
+ * fdatasynced in 1 MiB pieces, in MB/s, in the benchmark's directory. */
+static double disk_mbps(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/ceiling.tmp", dir);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return 0;
+    static char buf[1 << 20];
+    memset(buf, 0x5a, sizeof buf);
+    double t0 = now_s();
+    for (int i = 0; i < 64; i++) {
+        if (fwrite(buf, 1, sizeof buf, f) != sizeof buf)
+            break;
+    }
+    fflush(f);
+    fdatasync(fileno(f));
+    double t = now_s() - t0;
+    fclose(f);
+    unlink(path);
+    return t > 0 ? 64.0 * 1048576.0 / t / 1e6 : 0;
+}
+
+/* Bytes this process has caused to be written to storage (/proc/self/io). */
+static double io_written(void)
+{
+    FILE *f = fopen("/proc/self/io", "r");
+    char line[128];
+    double v = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "write_bytes:", 12) == 0)
+            v = strtod(line + 12, NULL);
+    }
+    if (f)
+        fclose(f);
+    return v;
+}
+
 static void die(const char *what, const char *why)
 {
     fprintf(stderr, "bench_search: %s: %s\n", what, why);
@@ -518,11 +566,18 @@ int main(int argc, char **argv)
     if (kz_store_create(&s, path, &o) != 0)
         die("open store", path);
     put_nodes(s, seed, reuse);
-    double store_t = 0, wall = 0, cpu = 0, sign_cpu = 0, fts_t = 0;
+    double store_t = 0, wall = 0, cpu = 0, sign_cpu = 0, fts_t = 0, disk = 0, io0 = 0, io1 = 0;
+    char la_import[64] = "", la_query[64] = "";
+    if (!reuse) {
+        disk = disk_mbps(dir);
+        loadavg(la_import, sizeof la_import);
+    }
     if (!reuse) {
         fprintf(stderr, "bench_search: %zu profiles into %s\n", nprof, dir);
         double c0 = cpu_s(), w0 = now_s();
+        io0 = io_written();
         store_t = import_kizuna(s, nprof, seed, &sign_cpu);
+        io1 = io_written();
         wall = now_s() - w0;
         cpu = cpu_s() - c0;
     }
@@ -549,13 +604,14 @@ int main(int argc, char **argv)
     long long fts_idx = fts_index_bytes(db);
 
     /* ---- Queries ---- */
-    printf("\n## bench_search: %zu profiles, %zu queries per shape, SQLite %s\n\n", nprof, nq,
-           sqlite3_libversion());
+    loadavg(la_query, sizeof la_query);
+    printf("\n## bench_search: %zu profiles, %zu queries per shape, SQLite %s, load average "
+           "%s\n\n", nprof, nq, sqlite3_libversion(), la_query);
     printf("Each query runs %d times in a row, kizuna then FTS5. \"first\" is the first run "
            "of each query; \"best\" the fastest of the %d (less noise from other load on the "
            "machine).\n\n", RUNS, RUNS);
-    printf("| query shape | kizuna p50 | kizuna p99 | kizuna p99 best | FTS5 p50 | FTS5 p99 | FTS5 p99 best | hits kizuna / FTS5 | FTS5 queries |\n");
-    printf("|---|---|---|---|---|---|---|---|---|\n");
+    printf("| query shape | kizuna p50 | kizuna p99 | kizuna p99 best | FTS5 p50 | FTS5 p99 | FTS5 p99 best | FTS5 / kizuna p50 | hits kizuna / FTS5 | FTS5 queries |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|\n");
     double *lk = kz_xcalloc(nq, sizeof *lk), *lf = kz_xcalloc(nq, sizeof *lf);
     double *bk = kz_xcalloc(nq, sizeof *bk), *bf = kz_xcalloc(nq, sizeof *bf);
     for (int shape = 0; shape < KZB_Q_SHAPES; shape++) {
@@ -596,11 +652,11 @@ int main(int argc, char **argv)
         summarise(lf, nf, hf, &rf);
         summarise(bk, nq, hk, &rkb);
         summarise(bf, nf, hf, &rfb);
-        printf("| %s | %.3f ms | %.3f ms | %.3f ms | %.3f ms | %.3f ms | %.3f ms | %.1f / %.1f | %zu |\n",
+        printf("| %s | %.3f ms | %.3f ms | %.3f ms | %.3f ms | %.3f ms | %.3f ms | %.1f× | %.1f / %.1f | %zu |\n",
                kzb_shape_names[shape], rk.p50, rk.p99, rkb.p99, rf.p50, rf.p99, rfb.p99,
-               rk.mean_hits, rf.mean_hits, nf);
+               rk.p50 > 0 ? rf.p50 / rk.p50 : 0.0, rk.mean_hits, rf.mean_hits, nf);
         if (trunc)
-            printf("|   (kizuna: %zu of %zu queries reached the work limit) | | | | | | | | |\n",
+            printf("|   (kizuna: %zu of %zu queries reached the work limit) | | | | | | | | | |\n",
                    trunc, nq);
         sqlite3_finalize(fq);
     }
@@ -613,6 +669,8 @@ int main(int argc, char **argv)
            BATCH, (double)nprof / store_t, store_t);
     printf("| kizuna: whole import, wall / process CPU | %.1f s / %.1f s (signing: %.1f s CPU on a second thread) |\n",
            wall, cpu, sign_cpu);
+    printf("| kizuna: bytes written to disk during the import (/proc/self/io), per profile and per second of puts, against the disk ceiling (64 MiB written + fdatasync) | %.0f KB per profile, %.1f MB/s of %.1f MB/s (load average at start %s) |\n",
+           (io1 - io0) / (double)nprof / 1e3, (io1 - io0) / store_t / 1e6, disk, la_import);
     printf("| FTS5: one transaction, journal and sync off | %.0f profiles/s (%.1f s) |\n",
            (double)nprof / fts_t, fts_t);
 sizes:
