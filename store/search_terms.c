@@ -50,7 +50,7 @@ static int src_add(sq_ctx *c, const uint8_t *key, size_t klen, int name_cf, uint
     return 0;
 }
 
-/* Start a sq_term; its sources are added next. */
+/* Start a term; its sources are added next. */
 static sq_term *term_begin(sq_ctx *c, int word)
 {
     if (c->nterm == TERMS_MAX)
