@@ -1,6 +1,7 @@
 /* search_internal.h: what the directory search files share (search_index.c
- * keeps the index, search_query.c answers queries, search_hits.c turns
- * documents into hits). Not public; the layout is described in
+ * keeps the index, search_docs.c reads it, search_terms.c and
+ * search_query.c answer queries, search_hits.c turns documents into hits).
+ * Not public; the layout is described in
  * docs/search.md ("The index in LMDB").
  *
  * Two named databases:
@@ -31,6 +32,8 @@
 #define KZ__SP_VAL 9                 /* doc(8) || cf(1) */
 #define KZ__SKEY_MAX (1 + KZ_TEXT_KEY_MAX + KZ_KEY_BYTES) /* longest search_docs key */
 #define KZ__SDOC_VERSION 2
+#define KZ__SDOC_FIXED (1 + 4 * 32 + 1 + 1 + 2 + 2 + 8) /* bytes before the strings */
+#define KZ__SDOC_COUNT_KEY "#docs"
 /* Display fields kept in a document, as signed (not normalised). */
 enum { KZ__SHOW_NAME, KZ__SHOW_READING, KZ__SHOW_ROMAJI, KZ__SHOW_COMPANY, KZ__SHOW_TITLE,
        KZ__SHOW_LOCATION, KZ__SDOC_SHOW };
