@@ -101,6 +101,21 @@ static int32_t hiragana_voiced(int32_t c)
     return c;
 }
 
+/* The precomposed kana for hiragana h followed by the combining sound mark
+ * m (U+3099 voiced, U+309A semi-voiced), or 0 when Unicode has none. */
+static int32_t kana_compose(int32_t h, int32_t m)
+{
+    if (!is_hiragana(h))
+        return 0;
+    if (m == 0x3099) {
+        int32_t v = hiragana_voiced(h);
+        return v != h ? v : 0;
+    }
+    if (m == 0x309A && h >= 0x306F && h <= 0x307B && (h - 0x306F) % 3 == 0)
+        return h + 2; /* は -> ぱ */
+    return 0;
+}
+
 /* A Latin letter with diacritics becomes its ASCII base letter (ō -> o,
  * é -> e, ü -> u): names are routinely written both ways. Only letters whose
  * canonical decomposition is one ASCII letter plus combining marks qualify,
@@ -178,8 +193,17 @@ static void post_fold(const uint8_t *m, size_t mn, nbuf *nb)
             /* A mark that did not compose onto an ASCII letter is an accent
              * to drop; after anything else (Devanagari, a stray kana sound
              * mark) it is kept and the tokeniser decides. */
-            if (!is_ascii_alnum(nb->prev))
-                nbuf_put(nb, c);
+            if (is_ascii_alnum(nb->prev))
+                continue;
+            int32_t v = kana_compose(nb->prev, c);
+            if (v != 0) {
+                /* Folding made a new pair (ヵ゙ -> が): compose it as NFC
+                 * would on a second pass, so the result is a fixed point. */
+                nb->n -= 3; /* hiragana and its voiced forms are 3 bytes */
+                nbuf_put(nb, v);
+                continue;
+            }
+            nbuf_put(nb, c);
             continue;
         }
         if (!is_kept(c)) {
