@@ -123,7 +123,7 @@ static int rd_uint(cur *c, uint64_t *v, const char *what)
 
 static int rd_u32(cur *c, uint32_t *v, const char *what)
 {
-    uint64_t x;
+    uint64_t x = 0;
     int rc = rd_uint(c, &x, what);
     if (rc)
         return rc;
@@ -232,7 +232,7 @@ static int rd_items(cur *c, kz_msg_type type, uint32_t n, const uint8_t **items,
     size_t start = c->off;
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *p;
-        uint32_t len;
+        uint32_t len = 0;
         int rc = type == KZ_MSG_RECORDS
                      ? rd_bin(c, &p, &len, 1, KZ_RECORD_MAX, "RECORDS: record")
                      : rd_bin(c, &p, &len, KZ_ID_BYTES, KZ_ID_BYTES, "id");

@@ -84,8 +84,10 @@ typedef struct {
 int kz_store_put(kz_store *s, const kz_record *r, kz_put_result *res) KZ_WARN_UNUSED;
 
 /* Store n records in ONE durable transaction (the gossip writer's batch).
- * Each record is applied in a nested transaction, so a refused record leaves
- * no trace and does not affect the others; res[i] says what happened to
+ * Every acceptance rule is decided before a record writes anything, so a
+ * refused record leaves no trace and does not affect the others (a record
+ * refused as deleted may still raise its slot's high-water mark, exactly as
+ * kz_store_put would); later records see the earlier ones. res[i] says what happened to
  * recs[i]. Returns 0 when the batch committed (whatever the per-record
  * outcomes), KZ_ESTORE when nothing was written. MDB_MAP_FULL is handled by
  * growing the map and retrying the whole batch. */

@@ -251,16 +251,19 @@ static int check_input(const kz_record *r)
     return 0;
 }
 
-static int apply_delete(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *res)
+/* May r (a delete) take its target? Read-only: 0 or a refusal. A delete by
+ * someone other than the target's author is moderation: its author must be
+ * a node with a live attestation of that author. A stored target must be
+ * by the named author, and never itself a delete (deletions are never
+ * undone: they must keep travelling). */
+static int delete_check(kz_store *s, MDB_txn *txn, const kz_record *r)
 {
     const kz_body_delete *d = &r->body.del;
+    MDB_val v;
     int rc;
 
     if (memcmp(r->author, d->target_author, KZ_KEY_BYTES) != 0) {
-        /* Moderation: the author must be a node with a live attestation of
-         * the target's author. */
         uint8_t mk[KZ__MEMB_KEY];
-        MDB_val v;
         memb_key(mk, d->target_author, r->author);
         rc = kz__get(txn, s->membership, mk, sizeof mk, &v);
         if (rc == KZ_ENOTFOUND)
@@ -270,16 +273,27 @@ static int apply_delete(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_re
         if (v.mv_size != KZ__MEMB_VAL || ((const uint8_t *)v.mv_data)[KZ__MEMB_VAL - 1] != KZ_T_ATTEST)
             return KZ_EPERM;
     }
-
     kz_record t = {0};
     rc = load(s, txn, d->target, &t);
+    if (rc == KZ_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    if (memcmp(t.author, d->target_author, KZ_KEY_BYTES) != 0 || t.type == KZ_T_DELETE)
+        rc = KZ_EPERM;
+    kz_record_close(&t);
+    return rc;
+}
+
+/* Carry out a delete that delete_check allowed: purge the target if held,
+ * then record the tombstone. Store failures only. */
+static int delete_apply(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *res)
+{
+    const kz_body_delete *d = &r->body.del;
+    kz_record t = {0};
+    int rc = load(s, txn, d->target, &t);
     if (rc == 0) {
-        if (memcmp(t.author, d->target_author, KZ_KEY_BYTES) != 0)
-            rc = KZ_EPERM;
-        else if (t.type == KZ_T_DELETE)
-            rc = KZ_EPERM; /* deletions are never undone: they must keep travelling */
-        else
-            rc = purge(s, txn, &t);
+        rc = purge(s, txn, &t);
         kz_record_close(&t);
         if (rc)
             return rc;
@@ -287,7 +301,6 @@ static int apply_delete(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_re
     } else if (rc != KZ_ENOTFOUND) {
         return rc;
     }
-
     uint8_t tv[KZ__TOMB_VAL];
     memcpy(tv, r->id, KZ_ID_BYTES);
     memcpy(tv + KZ_ID_BYTES, d->target_author, KZ_KEY_BYTES);
@@ -325,6 +338,23 @@ static int slot_advance(kz_store *s, MDB_txn *txn, const uint8_t slot[KZ_SLOT_BY
         return rc;
     }
     return slot_mark(s, txn, slot, r, gone);
+}
+
+/* Would r move its slot forward? Read-only: 0, KZ_ESTALE when the slot's
+ * head or high-water mark is not older than r, or a store failure. */
+static int slot_check(kz_store *s, MDB_txn *txn, const kz_record *r)
+{
+    uint8_t slot[KZ_SLOT_BYTES], old_id[KZ_ID_BYTES];
+    uint64_t old_created;
+    bool old_gone;
+    if (!kz_record_slot(r, slot))
+        return 0;
+    int rc = kz__head_get(s, txn, slot, &old_created, old_id, &old_gone);
+    if (rc == KZ_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    return kz_record_newer(r->created_ms, r->id, old_created, old_id) ? 0 : KZ_ESTALE;
 }
 
 static int apply_slot(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *res)
@@ -431,12 +461,24 @@ static int apply(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *r
 
     if (r->type == KZ_T_DELETE) {
         if ((rc = delete_author_known(s, txn, r, &home)) != 0 ||
-            (rc = apply_delete(s, txn, r, res)) != 0)
+            (rc = delete_check(s, txn, r)) != 0)
             return rc;
     }
-    if ((rc = apply_slot(s, txn, r, res)) != 0)
+    if ((rc = slot_check(s, txn, r)) != 0)
         return rc;
-    return insert(s, txn, r);
+
+    /* Every refusal has been decided, before anything was written: from
+     * here on only a store failure can stop r, and that abandons the whole
+     * transaction. So a batch needs no nested transaction per record. A
+     * refusal code from below would mean a check above is missing; it is
+     * reported as a store failure so the partial writes are never kept. */
+    if (r->type == KZ_T_DELETE)
+        rc = delete_apply(s, txn, r, res);
+    if (rc == 0)
+        rc = apply_slot(s, txn, r, res);
+    if (rc == 0)
+        rc = insert(s, txn, r);
+    return is_refusal(rc) ? KZ_ESTORE : rc;
 }
 
 /* ---- Puts ------------------------------------------------------------------ */
@@ -487,27 +529,18 @@ static int put_batch_cb(kz_store *s, MDB_txn *txn, void *ud)
     struct put_batch *b = ud;
     size_t stored = 0;
 
+    /* apply decides every refusal before it writes (see there), so records
+     * go straight into the one transaction; a store failure abandons it. */
     for (size_t i = 0; i < b->n; i++) {
         kz_put_result *res = &b->res[i];
-        MDB_txn *child;
         bool wrote;
-        int rc = mdb_txn_begin(s->env, txn, 0, &child);
-        if (rc)
-            return kz__err(rc);
-        rc = apply(s, child, b->recs[i], res, &wrote);
-        if (rc == 0 || (wrote && is_refusal(rc))) {
-            /* A failed nested commit frees the child; the parent is then
-             * abandoned as a whole by kz__write. */
-            int crc = mdb_txn_commit(child);
-            if (crc != 0)
-                return kz__err(crc);
+        int rc = apply(s, txn, b->recs[i], res, &wrote);
+        if (rc == 0 || wrote)
             stored++; /* something to make durable */
-        } else {
-            mdb_txn_abort(child);
-            if (!is_refusal(rc))
-                return rc;
+        else if (!is_refusal(rc))
+            return rc;
+        else
             memset(res, 0, sizeof *res);
-        }
         res->rc = rc;
     }
     return stored ? 0 : KZ__ABORT_OK; /* nothing to make durable: skip the sync */

@@ -144,6 +144,15 @@ static inline void mk_delete(kz_record *r, const key *by, uint64_t t, const uint
     sign_ok(r, by);
 }
 
+static inline void mk_reaction(kz_record *r, const key *m, uint64_t t, const uint8_t target[KZ_ID_BYTES],
+                               uint8_t kind)
+{
+    kz_record_init(r, KZ_T_REACTION, m->pk, t);
+    memcpy(r->body.reaction.target, target, KZ_ID_BYTES);
+    r->body.reaction.kind = kind;
+    sign_ok(r, m);
+}
+
 /* Put and expect rc; returns the result for further checks. */
 static inline kz_put_result put_expect(kz_store *s, const kz_record *r, int want)
 {

@@ -9,15 +9,6 @@
 
 /* ---- Local builders ---------------------------------------------------------- */
 
-static void mk_reaction(kz_record *r, const key *m, uint64_t t, const uint8_t target[KZ_ID_BYTES],
-                        uint8_t kind)
-{
-    kz_record_init(r, KZ_T_REACTION, m->pk, t);
-    memcpy(r->body.reaction.target, target, KZ_ID_BYTES);
-    r->body.reaction.kind = kind;
-    sign_ok(r, m);
-}
-
 static void mk_rsvp(kz_record *r, const key *m, uint64_t t, const uint8_t event[KZ_ID_BYTES],
                     uint8_t status)
 {
