@@ -1,6 +1,6 @@
 /* gossip_internal.h: what the federation layer's files share (kz__ names):
  * the gossip object, peers, links and the functions each file offers the
- * others. Not for use outside node/net.c, node/gossip*.c and handlers_peer.c. */
+ * others. Not for use outside node/net*.c, node/gossip*.c and handlers_peer.c. */
 #ifndef KZ_GOSSIP_INTERNAL_H
 #define KZ_GOSSIP_INTERNAL_H
 
@@ -181,10 +181,22 @@ struct kz_gossip {
     uint64_t last_persist_ms;
 };
 
-/* ---- net.c: links ---------------------------------------------------------- */
-int kz__net_listen(kz_gossip *g, char *err, size_t errsz);
-/* Dial a listed peer now (no-op when linked, dialling or blocked). */
-void kz__net_dial(kz_gossip *g, kz__peer *p);
+/* ---- net.c: established links ---------------------------------------------- */
+/* A new link at the head of g's list, no references, state RESOLVE (callers
+ * set their own). Owned by g's list; freed once closed and unreferenced. */
+kz__link *kz__link_new(kz_gossip *g, bool initiator);
+/* Close the socket without a word (no BYE; see kz__link_drop), or mark a
+ * socketless link closed. The link is freed when no reference remains. */
+void kz__link_close_handle(kz__link *l);
+/* Queue n bytes outside the frame stream (handshake messages, the stream
+ * header); p is copied. Returns 0, or KZ_EIO once the link is being dropped. */
+int kz__link_write_raw(kz__link *l, const uint8_t *p, size_t n);
+/* Start reading the socket; l->reading says whether it did. */
+void kz__link_read_start(kz__link *l);
+/* "peer 1a2b3c4d@10.0.0.1:7420": prefix, 8 id digits, "@", an address, NUL. */
+#define KZ__WHO_MAX (5 + 8 + 1 + KZ_ADDR_MAX + 1)
+/* The link's label for log lines, into out (sz bytes, KZ__WHO_MAX suffices). */
+void kz__link_who(const kz__link *l, char *out, size_t sz);
 /* Drop a link: log "peer ID8@ADDR: why", send ERROR code (or BYE when code
  * is 0) if the frame stream is open, then close. Idempotent. */
 void kz__link_drop(kz__link *l, uint32_t code, const char *fmt, ...) KZ_PRINTF(3, 4);
@@ -209,6 +221,19 @@ int kz__gossip_on_msg(kz__link *l, const kz_wire_msg *m);
 void kz__gossip_on_open(kz__link *l);
 /* The link is going away (called once, before it is detached). */
 void kz__gossip_on_close(kz__link *l);
+
+/* ---- net_connect.c: making links ------------------------------------------- */
+int kz__net_listen(kz_gossip *g, char *err, size_t errsz);
+/* Dial a listed peer now (no-op when linked, dialling or blocked). */
+void kz__net_dial(kz_gossip *g, kz__peer *p);
+/* A complete handshake message (hs_need bytes) is in hsbuf: answer it, or
+ * finish the handshake, open the frame streams, apply policy and send HELLO.
+ * Any failure drops the link. */
+void kz__link_hs_step(kz__link *l);
+/* The peer's first frame, its HELLO: check it against the handshake, store
+ * its node record, then establish the link (one per node pair). Returns 0,
+ * or KZ_E* once the link is being dropped. */
+int kz__link_on_hello(kz__link *l, const kz_wire_hello *h);
 
 /* ---- gossip.c: records ------------------------------------------------------ */
 void kz__gossip_flush_arm(kz_gossip *g);
