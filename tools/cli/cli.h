@@ -73,6 +73,37 @@ int kz_cli_call(kz_cli *cli, const char *cmd, json_t *args, json_t **result);
 /* Print JSON (indented) on stdout. Returns 0 or KZ_EXIT_ERROR. */
 int kz_cli_print_json(json_t *j);
 
+/* The two shapes of "ask the node, print the answer". Both take over args
+ * (one reference, released whether the call succeeds or not; NULL sends no
+ * arguments) and return 0 or the exit code kz_cli_call returned after
+ * printing the error; stdout gets nothing on failure. */
+
+/* For commands that create something: print the string member key of the
+ * reply (its new id) alone on a line; an empty line if the reply lacks it. */
+int kz_cli_call_print_id(kz_cli *cli, const char *cmd, json_t *args, const char *key);
+
+/* Prints the human form of v (valid only during the call). */
+typedef void (*kz_cli_text_fn)(json_t *v, const void *ctx);
+
+/* How a command shows a reply. */
+typedef struct {
+    /* NULL: the reply is one thing, and text prints it whole. Otherwise the
+     * reply must hold an array under this name (else "the node sent an
+     * unexpected reply", KZ_EXIT_ERROR); only the array is shown, text
+     * prints each element, and empty (when not NULL) is the line printed
+     * for an empty array. */
+    const char *list;
+    const char *empty;
+    kz_cli_text_fn text;
+    const void *ctx;        /* passed to text */
+} kz_cli_view;
+
+/* For commands that show something: with json, print the reply (or its
+ * list) as indented JSON (KZ_EXIT_ERROR if stdout fails), otherwise as view
+ * says. view is only read during the call. */
+int kz_cli_call_print(kz_cli *cli, const char *cmd, json_t *args, bool json,
+                      const kz_cli_view *view);
+
 /* Argument checks: each prints a usage error and returns KZ_EXIT_USAGE, or 0. */
 int kz_cli_check_id(kz_cli *cli, const char *what, const char *s);
 int kz_cli_check_year(kz_cli *cli, const char *what, const char *s, int *out);

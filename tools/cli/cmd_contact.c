@@ -17,19 +17,6 @@ static long long kz_jint(json_t *o, const char *key)
     return (long long)json_integer_value(json_object_get(o, key));
 }
 
-/* Call cmd with args (stolen) and print the field `key` of the reply. */
-static int kz_call_print(kz_cli *cli, const char *cmd, json_t *args, const char *key)
-{
-    json_t *r;
-    int rc = kz_cli_call(cli, cmd, args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    printf("%s\n", kz_jstr(r, key));
-    json_decref(r);
-    return KZ_EXIT_OK;
-}
-
 int kz_cmd_contact_send(kz_cli *cli, int argc, char **argv)
 {
     char *pos[3];
@@ -41,13 +28,16 @@ int kz_cmd_contact_send(kz_cli *cli, int argc, char **argv)
         (rc = kz_cli_check_id(cli, "TO_MEMBER_ID", pos[1])) != 0 ||
         (rc = kz_cli_check_text(cli, "MESSAGE", pos[2], KZ_CONTACT_MSG_MAX, true)) != 0)
         return rc;
-    return kz_call_print(cli, "contact.send",
-                         json_pack("{s:s, s:s, s:s}", "member", pos[0], "to", pos[1], "message", pos[2]),
-                         "contact_id");
+    return kz_cli_call_print_id(
+        cli, "contact.send",
+        json_pack("{s:s, s:s, s:s}", "member", pos[0], "to", pos[1], "message", pos[2]),
+        "contact_id");
 }
 
-static void kz_contact_print(json_t *c)
+/* One contact request or answer (ctx unused). */
+static void kz_contact_print(json_t *c, const void *ctx)
 {
+    (void)ctx;
     printf("%s  %s  %-8s %-8s from %s %s\n", kz_jstr(c, "contact_id"), kz_jstr(c, "received"),
            kz_jstr(c, "kind"), kz_jstr(c, "state"), kz_jstr(c, "from"), kz_jstr(c, "from_name"));
     if (kz_jstr(c, "message")[0])
@@ -61,34 +51,15 @@ int kz_cmd_contact_inbox(kz_cli *cli, int argc, char **argv)
     kz_cli_opt opts[] = {{"--json", false, false, NULL}};
     char *pos[1];
     int npos;
-    json_t *r;
     int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
     if (rc != 0)
         return rc;
     if ((rc = kz_cli_check_id(cli, "MEMBER_ID", pos[0])) != 0)
         return rc;
-    json_t *args = json_pack("{s:s}", "member", pos[0]);
-    rc = kz_cli_call(cli, "contact.inbox", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    json_t *list = json_object_get(r, "contacts");
-    if (!json_is_array(list)) {
-        json_decref(r);
-        return kz_cli_error("the node sent an unexpected reply");
-    }
-    if (opts[0].set) {
-        rc = kz_cli_print_json(list);
-    } else {
-        size_t i;
-        json_t *c;
-        if (json_array_size(list) == 0)
-            printf("no contact requests\n");
-        json_array_foreach(list, i, c)
-            kz_contact_print(c);
-    }
-    json_decref(r);
-    return rc;
+    return kz_cli_call_print(cli, "contact.inbox", json_pack("{s:s}", "member", pos[0]),
+                             opts[0].set,
+                             &(kz_cli_view){.list = "contacts", .empty = "no contact requests",
+                                            .text = kz_contact_print});
 }
 
 int kz_cmd_contact_accept(kz_cli *cli, int argc, char **argv)
@@ -113,7 +84,7 @@ int kz_cmd_contact_accept(kz_cli *cli, int argc, char **argv)
         json_object_set_new(args, "reveal", json_string(opts[0].value));
     if (opts[1].set)
         json_object_set_new(args, "message", json_string(opts[1].value));
-    return kz_call_print(cli, "contact.accept", args, "contact_id");
+    return kz_cli_call_print_id(cli, "contact.accept", args, "contact_id");
 }
 
 int kz_cmd_contact_ignore(kz_cli *cli, int argc, char **argv)
@@ -126,35 +97,16 @@ int kz_cmd_contact_ignore(kz_cli *cli, int argc, char **argv)
     if ((rc = kz_cli_check_id(cli, "MEMBER_ID", pos[0])) != 0 ||
         (rc = kz_cli_check_id(cli, "CONTACT_ID", pos[1])) != 0)
         return rc;
-    return kz_call_print(cli, "contact.ignore",
-                         json_pack("{s:s, s:s}", "member", pos[0], "id", pos[1]), "contact_id");
+    return kz_cli_call_print_id(cli, "contact.ignore",
+                                json_pack("{s:s, s:s}", "member", pos[0], "id", pos[1]),
+                                "contact_id");
 }
 
-int kz_cmd_inbox(kz_cli *cli, int argc, char **argv)
+static void kz_inbox_print(json_t *r, const void *ctx)
 {
-    kz_cli_opt opts[] = {{"--json", false, false, NULL}, {"--since", true, false, NULL}};
-    char *pos[1];
-    int npos;
-    json_t *r;
-    int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
-    if (rc != 0)
-        return rc;
-    if ((rc = kz_cli_check_id(cli, "MEMBER_ID", pos[0])) != 0)
-        return rc;
-    json_t *args = json_pack("{s:s}", "member", pos[0]);
-    if (opts[1].set)
-        json_object_set_new(args, "since", json_string(opts[1].value));
-    rc = kz_cli_call(cli, "inbox", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    if (opts[0].set) {
-        rc = kz_cli_print_json(r);
-        json_decref(r);
-        return rc;
-    }
     size_t i;
     json_t *it, *items = json_object_get(r, "items");
+    (void)ctx;
     if (json_array_size(items) == 0)
         printf("nothing new\n");
     json_array_foreach(items, i, it) {
@@ -169,31 +121,28 @@ int kz_cmd_inbox(kz_cli *cli, int argc, char **argv)
             printf("from %s (%s) %s\n", kz_jstr(it, "from_name"), kz_jstr(it, "id"),
                    kz_jstr(it, "text"));
     }
-    json_decref(r);
-    return KZ_EXIT_OK;
 }
 
-int kz_cmd_metrics(kz_cli *cli, int argc, char **argv)
+int kz_cmd_inbox(kz_cli *cli, int argc, char **argv)
 {
     kz_cli_opt opts[] = {{"--json", false, false, NULL}, {"--since", true, false, NULL}};
     char *pos[1];
     int npos;
-    json_t *r;
     int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
     if (rc != 0)
         return rc;
-    json_t *args = json_object();
+    if ((rc = kz_cli_check_id(cli, "MEMBER_ID", pos[0])) != 0)
+        return rc;
+    json_t *args = json_pack("{s:s}", "member", pos[0]);
     if (opts[1].set)
         json_object_set_new(args, "since", json_string(opts[1].value));
-    rc = kz_cli_call(cli, "metrics", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    if (opts[0].set) {
-        rc = kz_cli_print_json(r);
-        json_decref(r);
-        return rc;
-    }
+    return kz_cli_call_print(cli, "inbox", args, opts[0].set,
+                             &(kz_cli_view){.text = kz_inbox_print});
+}
+
+static void kz_metrics_print(json_t *r, const void *ctx)
+{
+    (void)ctx;
     json_t *m = json_object_get(r, "members"), *p = json_object_get(r, "posts");
     json_t *rl = json_object_get(r, "relay"), *rq = json_object_get(r, "requests");
     json_t *ev = json_object_get(r, "events"), *x = json_object_get(r, "cross_company");
@@ -222,6 +171,19 @@ int kz_cmd_metrics(kz_cli *cli, int argc, char **argv)
     printf("posts per two weeks:\n");
     json_array_foreach(json_object_get(p, "per_two_weeks"), i, b)
         printf("  %s  %lld\n", kz_jstr(b, "from"), kz_jint(b, "posts"));
-    json_decref(r);
-    return KZ_EXIT_OK;
+}
+
+int kz_cmd_metrics(kz_cli *cli, int argc, char **argv)
+{
+    kz_cli_opt opts[] = {{"--json", false, false, NULL}, {"--since", true, false, NULL}};
+    char *pos[1];
+    int npos;
+    int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
+    if (rc != 0)
+        return rc;
+    json_t *args = json_object();
+    if (opts[1].set)
+        json_object_set_new(args, "since", json_string(opts[1].value));
+    return kz_cli_call_print(cli, "metrics", args, opts[0].set,
+                             &(kz_cli_view){.text = kz_metrics_print});
 }

@@ -37,7 +37,6 @@ int kz_cmd_event_create(kz_cli *cli, int argc, char **argv)
     const size_t no = KZ_ARRAY_LEN(opts);
     char *pos[1];
     int npos;
-    json_t *r;
     int rc = kz_cli_parse(cli, argc, argv, opts, no, pos, &npos);
     if (rc != 0)
         return rc;
@@ -68,17 +67,13 @@ int kz_cmd_event_create(kz_cli *cli, int argc, char **argv)
         }
         json_object_set_new(args, "capacity", json_integer((json_int_t)c));
     }
-    rc = kz_cli_call(cli, "event.create", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    printf("%s\n", kz_jstr(r, "event_id"));
-    json_decref(r);
-    return KZ_EXIT_OK;
+    return kz_cli_call_print_id(cli, "event.create", args, "event_id");
 }
 
-static void kz_event_print(json_t *e)
+/* One event's summary line (ctx unused). */
+static void kz_event_print(json_t *e, const void *ctx)
 {
+    (void)ctx;
     printf("%s  %s %s  [%s]  %s  going %lld/%s", kz_jstr(e, "event_id"), kz_jstr(e, "start"),
            kz_jstr(e, "tz"), kz_jstr(e, "room"), kz_jstr(e, "title"), kz_jint(e, "confirmed"),
            kz_jint(e, "capacity") ? "" : "unlimited");
@@ -94,7 +89,6 @@ int kz_cmd_event_list(kz_cli *cli, int argc, char **argv)
     kz_cli_opt opts[] = {{"--room", true, false, NULL}, {"--json", false, false, NULL}};
     char *pos[1];
     int npos;
-    json_t *r;
     int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
     if (rc != 0)
         return rc;
@@ -106,55 +100,15 @@ int kz_cmd_event_list(kz_cli *cli, int argc, char **argv)
         }
         json_object_set_new(args, "room", json_string(opts[0].value));
     }
-    rc = kz_cli_call(cli, "event.list", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    json_t *list = json_object_get(r, "events");
-    if (!json_is_array(list)) {
-        json_decref(r);
-        return kz_cli_error("the node sent an unexpected reply");
-    }
-    if (opts[1].set) {
-        rc = kz_cli_print_json(list);
-    } else {
-        size_t i;
-        json_t *e;
-        if (json_array_size(list) == 0)
-            printf("no events\n");
-        json_array_foreach(list, i, e)
-            kz_event_print(e);
-    }
-    json_decref(r);
-    return rc;
+    return kz_cli_call_print(
+        cli, "event.list", args, opts[1].set,
+        &(kz_cli_view){.list = "events", .empty = "no events", .text = kz_event_print});
 }
 
-int kz_cmd_event_show(kz_cli *cli, int argc, char **argv)
+/* An event in full, with its attendees when the organiser asks. */
+static void kz_event_print_full(json_t *r, const void *ctx)
 {
-    kz_cli_opt opts[] = {{"--as", true, false, NULL}, {"--json", false, false, NULL}};
-    char *pos[1];
-    int npos;
-    json_t *r;
-    int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
-    if (rc != 0)
-        return rc;
-    if ((rc = kz_cli_check_id(cli, "EVENT_ID", pos[0])) != 0)
-        return rc;
-    if (opts[0].set && (rc = kz_cli_check_id(cli, "--as", opts[0].value)) != 0)
-        return rc;
-    json_t *args = json_pack("{s:s}", "id", pos[0]);
-    if (opts[0].set)
-        json_object_set_new(args, "as", json_string(opts[0].value));
-    rc = kz_cli_call(cli, "event.show", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    if (opts[1].set) {
-        rc = kz_cli_print_json(r);
-        json_decref(r);
-        return rc;
-    }
-    kz_event_print(r);
+    kz_event_print(r, ctx);
     if (kz_jstr(r, "end")[0])
         printf("ends       %s\n", kz_jstr(r, "end"));
     if (kz_jstr(r, "place")[0])
@@ -173,15 +127,31 @@ int kz_cmd_event_show(kz_cli *cli, int argc, char **argv)
             printf("  %-10s  %s  %s  %s\n", kz_jstr(a, "place"), kz_jstr(a, "member_id"),
                    kz_jstr(a, "answered"), kz_jstr(a, "name"));
     }
-    json_decref(r);
-    return KZ_EXIT_OK;
+}
+
+int kz_cmd_event_show(kz_cli *cli, int argc, char **argv)
+{
+    kz_cli_opt opts[] = {{"--as", true, false, NULL}, {"--json", false, false, NULL}};
+    char *pos[1];
+    int npos;
+    int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
+    if (rc != 0)
+        return rc;
+    if ((rc = kz_cli_check_id(cli, "EVENT_ID", pos[0])) != 0)
+        return rc;
+    if (opts[0].set && (rc = kz_cli_check_id(cli, "--as", opts[0].value)) != 0)
+        return rc;
+    json_t *args = json_pack("{s:s}", "id", pos[0]);
+    if (opts[0].set)
+        json_object_set_new(args, "as", json_string(opts[0].value));
+    return kz_cli_call_print(cli, "event.show", args, opts[1].set,
+                             &(kz_cli_view){.text = kz_event_print_full});
 }
 
 int kz_cmd_rsvp(kz_cli *cli, int argc, char **argv)
 {
     char *pos[3];
     int npos;
-    json_t *r;
     int rc = kz_cli_parse(cli, argc, argv, NULL, 0, pos, &npos);
     if (rc != 0)
         return rc;
@@ -191,11 +161,5 @@ int kz_cmd_rsvp(kz_cli *cli, int argc, char **argv)
     if (kz_rsvp_status_parse(pos[2]) < 0)
         return kz_cli_usage_error(cli, "the answer must be going, maybe or no, not '%.20s'", pos[2]);
     json_t *args = json_pack("{s:s, s:s, s:s}", "member", pos[0], "event", pos[1], "status", pos[2]);
-    rc = kz_cli_call(cli, "rsvp", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    printf("%s\n", kz_jstr(r, "rsvp_id"));
-    json_decref(r);
-    return KZ_EXIT_OK;
+    return kz_cli_call_print_id(cli, "rsvp", args, "rsvp_id");
 }

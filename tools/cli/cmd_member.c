@@ -35,7 +35,6 @@ int kz_cmd_member_add(kz_cli *cli, int argc, char **argv)
     const size_t no = KZ_ARRAY_LEN(opts);
     char *pos[1];
     int npos, joined = 0, left = 0;
-    json_t *r;
     int rc = kz_cli_parse(cli, argc, argv, opts, no, pos, &npos);
     if (rc != 0)
         return rc;
@@ -72,13 +71,20 @@ int kz_cmd_member_add(kz_cli *cli, int argc, char **argv)
         json_object_set_new(args, "joined", json_integer(joined));
     if (left)
         json_object_set_new(args, "left", json_integer(left));
-    rc = kz_cli_call(cli, "member.add", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    printf("%s\n", kz_jstr(r, "member_id"));
-    json_decref(r);
-    return KZ_EXIT_OK;
+    return kz_cli_call_print_id(cli, "member.add", args, "member_id");
+}
+
+/* One member of the list (ctx unused). */
+static void kz_member_print(json_t *m, const void *ctx)
+{
+    char years[24];
+    (void)ctx;
+    kz_years(years, sizeof years, json_object_get(m, "joined"), json_object_get(m, "left"));
+    printf("%s  %-7s  %-11s  %-9s  %s", kz_jstr(m, "member_id"), kz_jstr(m, "status"),
+           kz_jstr(m, "role"), years, kz_jstr(m, "name"));
+    if (kz_jstr(m, "reading")[0])
+        printf(" (%s)", kz_jstr(m, "reading"));
+    printf("\n");
 }
 
 int kz_cmd_member_list(kz_cli *cli, int argc, char **argv)
@@ -86,37 +92,15 @@ int kz_cmd_member_list(kz_cli *cli, int argc, char **argv)
     kz_cli_opt opts[] = {{"--json", false, false, NULL}};
     char *pos[1];
     int npos;
-    json_t *r;
     int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
     if (rc != 0)
         return rc;
-    if ((rc = kz_cli_call(cli, "member.list", NULL, &r)) != 0)
-        return rc;
-    json_t *list = json_object_get(r, "members");
-    if (!json_is_array(list)) {
-        json_decref(r);
-        return kz_cli_error("the node sent an unexpected reply");
-    }
-    if (opts[0].set) {
-        rc = kz_cli_print_json(list);
-        json_decref(r);
-        return rc;
-    }
-    size_t i;
-    json_t *m;
-    if (json_array_size(list) == 0)
-        printf("no members yet (add one with: kizuna member add --name N --reading R)\n");
-    json_array_foreach(list, i, m) {
-        char years[24];
-        kz_years(years, sizeof years, json_object_get(m, "joined"), json_object_get(m, "left"));
-        printf("%s  %-7s  %-11s  %-9s  %s", kz_jstr(m, "member_id"), kz_jstr(m, "status"),
-               kz_jstr(m, "role"), years, kz_jstr(m, "name"));
-        if (kz_jstr(m, "reading")[0])
-            printf(" (%s)", kz_jstr(m, "reading"));
-        printf("\n");
-    }
-    json_decref(r);
-    return KZ_EXIT_OK;
+    return kz_cli_call_print(
+        cli, "member.list", NULL, opts[0].set,
+        &(kz_cli_view){.list = "members",
+                       .empty = "no members yet (add one with: kizuna member add --name N "
+                                "--reading R)",
+                       .text = kz_member_print});
 }
 
 int kz_cmd_member_revoke(kz_cli *cli, int argc, char **argv)
@@ -124,7 +108,6 @@ int kz_cmd_member_revoke(kz_cli *cli, int argc, char **argv)
     kz_cli_opt opts[] = {{"--reason", true, false, NULL}};
     char *pos[1];
     int npos;
-    json_t *r;
     int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
     if (rc != 0)
         return rc;
@@ -135,13 +118,7 @@ int kz_cmd_member_revoke(kz_cli *cli, int argc, char **argv)
     json_t *args = json_pack("{s:s}", "member", pos[0]);
     if (reason)
         json_object_set_new(args, "reason", json_string(reason));
-    rc = kz_cli_call(cli, "member.revoke", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    printf("%s\n", kz_jstr(r, "revoke_id"));
-    json_decref(r);
-    return KZ_EXIT_OK;
+    return kz_cli_call_print_id(cli, "member.revoke", args, "revoke_id");
 }
 
 int kz_cmd_profile_set(kz_cli *cli, int argc, char **argv)
@@ -149,7 +126,7 @@ int kz_cmd_profile_set(kz_cli *cli, int argc, char **argv)
     char **pos = kz_xcalloc((size_t)argc + 1, sizeof *pos);
     int npos;
     char err[KZ_ERR_MAX];
-    json_t *r = NULL, *fields = NULL, *args = NULL;
+    json_t *fields = NULL;
     kz_profile scratch;
     kz_profile_init(&scratch);
     int rc = kz_cli_parse(cli, argc, argv, NULL, 0, pos, &npos);
@@ -183,14 +160,11 @@ int kz_cmd_profile_set(kz_cli *cli, int argc, char **argv)
         if (rc != 0)
             goto out;
     }
-    args = json_pack("{s:s, s:O}", "member", pos[0], "fields", fields);
-    if ((rc = kz_cli_call(cli, "profile.set", args, &r)) != 0)
-        goto out;
-    printf("%s\n", kz_jstr(r, "profile_id"));
+    rc = kz_cli_call_print_id(cli, "profile.set",
+                              json_pack("{s:s, s:O}", "member", pos[0], "fields", fields),
+                              "profile_id");
 out:
     kz_profile_close(&scratch);
-    json_decref(r);
-    json_decref(args);
     json_decref(fields);
     free(pos);
     return rc;
@@ -218,31 +192,10 @@ static void kz_print_field(const char *label, json_t *v)
     }
 }
 
-int kz_cmd_profile_show(kz_cli *cli, int argc, char **argv)
+/* A profile field by field; ctx is the --as viewer id or NULL. */
+static void kz_profile_print(json_t *r, const void *ctx)
 {
-    kz_cli_opt opts[] = {{"--json", false, false, NULL}, {"--as", true, false, NULL}};
-    char *pos[1];
-    int npos;
-    json_t *r;
-    int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
-    if (rc != 0)
-        return rc;
-    const char *as = kz_cli_optval(opts, KZ_ARRAY_LEN(opts), "--as");
-    if ((rc = kz_cli_check_id(cli, "MEMBER_ID", pos[0])) != 0 ||
-        (as && (rc = kz_cli_check_id(cli, "--as", as)) != 0))
-        return rc;
-    json_t *args = json_pack("{s:s}", "member", pos[0]);
-    if (as)
-        json_object_set_new(args, "as", json_string(as));
-    rc = kz_cli_call(cli, "profile.show", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    if (opts[0].set) {
-        rc = kz_cli_print_json(r);
-        json_decref(r);
-        return rc;
-    }
+    const char *as = ctx;
     static const char *const order[] = {
         "member_id", "name", "reading", "romaji", "department", "title", "joined", "left",
         "current_company", "current_title", "location", "skills", "bio", "links", "open_to",
@@ -256,6 +209,23 @@ int kz_cmd_profile_show(kz_cli *cli, int argc, char **argv)
         if (v || !(as || i >= KZ_ARRAY_LEN(order) - 3))
             kz_print_field(order[i], v);
     }
-    json_decref(r);
-    return KZ_EXIT_OK;
+}
+
+int kz_cmd_profile_show(kz_cli *cli, int argc, char **argv)
+{
+    kz_cli_opt opts[] = {{"--json", false, false, NULL}, {"--as", true, false, NULL}};
+    char *pos[1];
+    int npos;
+    int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
+    if (rc != 0)
+        return rc;
+    const char *as = kz_cli_optval(opts, KZ_ARRAY_LEN(opts), "--as");
+    if ((rc = kz_cli_check_id(cli, "MEMBER_ID", pos[0])) != 0 ||
+        (as && (rc = kz_cli_check_id(cli, "--as", as)) != 0))
+        return rc;
+    json_t *args = json_pack("{s:s}", "member", pos[0]);
+    if (as)
+        json_object_set_new(args, "as", json_string(as));
+    return kz_cli_call_print(cli, "profile.show", args, opts[0].set,
+                             &(kz_cli_view){.text = kz_profile_print, .ctx = as});
 }

@@ -30,22 +30,9 @@ static void kz_bytes_human(char *out, size_t outsz, long long b)
         snprintf(out, outsz, "%lld bytes", b);
 }
 
-int kz_cmd_status(kz_cli *cli, int argc, char **argv)
+static void kz_status_print(json_t *r, const void *ctx)
 {
-    kz_cli_opt opts[] = {{"--json", false, false, NULL}};
-    char *pos[1];
-    int npos;
-    json_t *r;
-    int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
-    if (rc != 0)
-        return rc;
-    if ((rc = kz_cli_call(cli, "status", NULL, &r)) != 0)
-        return rc;
-    if (opts[0].set) {
-        rc = kz_cli_print_json(r);
-        json_decref(r);
-        return rc;
-    }
+    (void)ctx;
     long long up = kz_jint(r, "uptime_s");
     json_t *members = json_object_get(r, "members");
     json_t *store = json_object_get(r, "store");
@@ -79,8 +66,18 @@ int kz_cmd_status(kz_cli *cli, int argc, char **argv)
     else
         printf("peers       %lld known, %lld connected\n", kz_jint(peers, "known"),
                kz_jint(peers, "connected"));
-    json_decref(r);
-    return KZ_EXIT_OK;
+}
+
+int kz_cmd_status(kz_cli *cli, int argc, char **argv)
+{
+    kz_cli_opt opts[] = {{"--json", false, false, NULL}};
+    char *pos[1];
+    int npos;
+    int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
+    if (rc != 0)
+        return rc;
+    return kz_cli_call_print(cli, "status", NULL, opts[0].set,
+                             &(kz_cli_view){.text = kz_status_print});
 }
 
 /* The node may run in another working directory: send absolute paths. */
@@ -99,12 +96,26 @@ static int kz_abs_path(const char *in, char *out, size_t outsz)
     return 0;
 }
 
+/* Where the backup went, and what it leaves out on purpose. */
+static void kz_backup_print(json_t *r, const void *ctx)
+{
+    char size[32];
+    size_t i;
+    json_t *f;
+    (void)ctx;
+    kz_bytes_human(size, sizeof size, kz_jint(r, "bytes"));
+    printf("backup written: %s (%s)\n", kz_jstr(r, "path"), size);
+    printf("The backup deliberately omits the secret keys. Keep safe, separate copies of:\n");
+    json_array_foreach(json_object_get(r, "keep"), i, f)
+        printf("  %s\n", json_string_value(f) ? json_string_value(f) : "");
+    printf("To restore: put data.mdb and these files in a new directory (chmod 700) and run kizunad --data on it.\n");
+}
+
 int kz_cmd_backup(kz_cli *cli, int argc, char **argv)
 {
     char *pos[1];
     int npos;
     char abs[KZ_PATH_MAX];
-    json_t *r;
     int rc = kz_cli_parse(cli, argc, argv, NULL, 0, pos, &npos);
     if (rc != 0)
         return rc;
@@ -112,20 +123,6 @@ int kz_cmd_backup(kz_cli *cli, int argc, char **argv)
         return kz_cli_usage_error(cli, "OUT_DIR must not be empty");
     if (kz_abs_path(pos[0], abs, sizeof abs) != 0)
         return kz_cli_error("%s: cannot make an absolute path: %s", pos[0], strerror(errno));
-    json_t *args = json_pack("{s:s}", "out_dir", abs);
-    rc = kz_cli_call(cli, "backup", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    char size[32];
-    kz_bytes_human(size, sizeof size, kz_jint(r, "bytes"));
-    printf("backup written: %s (%s)\n", kz_jstr(r, "path"), size);
-    printf("The backup deliberately omits the secret keys. Keep safe, separate copies of:\n");
-    size_t i;
-    json_t *f;
-    json_array_foreach(json_object_get(r, "keep"), i, f)
-        printf("  %s\n", json_string_value(f) ? json_string_value(f) : "");
-    printf("To restore: put data.mdb and these files in a new directory (chmod 700) and run kizunad --data on it.\n");
-    json_decref(r);
-    return KZ_EXIT_OK;
+    return kz_cli_call_print(cli, "backup", json_pack("{s:s}", "out_dir", abs), false,
+                             &(kz_cli_view){.text = kz_backup_print});
 }

@@ -41,7 +41,6 @@ int kz_cmd_peer_add(kz_cli *cli, int argc, char **argv)
 {
     char *pos[2];
     int npos;
-    json_t *r;
     char err[KZ_ERR_MAX];
     int rc = kz_cli_parse(cli, argc, argv, NULL, 0, pos, &npos);
     if (rc != 0)
@@ -50,14 +49,9 @@ int kz_cmd_peer_add(kz_cli *cli, int argc, char **argv)
         return kz_cli_usage_error(cli, "HOST:PORT: %s", err);
     if ((rc = kz_cli_check_id(cli, "NODE_ID", pos[1])) != 0)
         return rc;
-    json_t *args = json_pack("{s:s, s:s}", "addr", pos[0], "node_id", pos[1]);
-    rc = kz_cli_call(cli, "peer.add", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    printf("%s\n", kz_pstr(r, "node_id"));
-    json_decref(r);
-    return KZ_EXIT_OK;
+    return kz_cli_call_print_id(cli, "peer.add",
+                                json_pack("{s:s, s:s}", "addr", pos[0], "node_id", pos[1]),
+                                "node_id");
 }
 
 /* peer remove / block / unblock NODE_ID */
@@ -65,20 +59,12 @@ static int kz_peer_simple(kz_cli *cli, int argc, char **argv, const char *verb)
 {
     char *pos[1];
     int npos;
-    json_t *r;
     int rc = kz_cli_parse(cli, argc, argv, NULL, 0, pos, &npos);
     if (rc != 0)
         return rc;
     if ((rc = kz_cli_check_id(cli, "NODE_ID", pos[0])) != 0)
         return rc;
-    json_t *args = json_pack("{s:s}", "node_id", pos[0]);
-    rc = kz_cli_call(cli, verb, args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    printf("%s\n", kz_pstr(r, "node_id"));
-    json_decref(r);
-    return KZ_EXIT_OK;
+    return kz_cli_call_print_id(cli, verb, json_pack("{s:s}", "node_id", pos[0]), "node_id");
 }
 
 int kz_cmd_peer_remove(kz_cli *cli, int argc, char **argv)

@@ -83,7 +83,6 @@ int kz_cmd_record_import(kz_cli *cli, int argc, char **argv)
 {
     char *pos[1];
     int npos;
-    json_t *r;
     uint8_t *raw;
     size_t len;
     int rc = kz_cli_parse(cli, argc, argv, NULL, 0, pos, &npos);
@@ -98,14 +97,7 @@ int kz_cmd_record_import(kz_cli *cli, int argc, char **argv)
     free(raw);
     json_t *args = json_pack("{s:s}", "raw_b64", b64);
     free(b64);
-    rc = kz_cli_call(cli, "record.import", args, &r);
-    json_decref(args);
-    if (rc != 0) {
-        return rc;
-    }
-    printf("%s\n", kz_jstr(r, "id"));
-    json_decref(r);
-    return KZ_EXIT_OK;
+    return kz_cli_call_print_id(cli, "record.import", args, "id");
 }
 
 static void kz_print_value(const char *label, json_t *v)
@@ -135,33 +127,28 @@ static void kz_print_value(const char *label, json_t *v)
     }
 }
 
-int kz_cmd_record_show(kz_cli *cli, int argc, char **argv)
+/* The envelope, then the body field by field (ctx unused). */
+static void kz_record_print(json_t *r, const void *ctx)
 {
-    kz_cli_opt opts[] = {{"--json", false, false, NULL}};
-    char *pos[1];
-    int npos;
-    json_t *r;
-    int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
-    if (rc != 0)
-        return rc;
-    if ((rc = kz_cli_check_id(cli, "ID", pos[0])) != 0)
-        return rc;
-    json_t *args = json_pack("{s:s}", "id", pos[0]);
-    rc = kz_cli_call(cli, "record.show", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    if (opts[0].set) {
-        rc = kz_cli_print_json(r);
-        json_decref(r);
-        return rc;
-    }
     static const char *const head[] = {"id", "type", "author", "created", "signature", "size"};
+    (void)ctx;
     for (size_t i = 0; i < KZ_ARRAY_LEN(head); i++)
         kz_print_value(head[i], json_object_get(r, head[i]));
     const char *key;
     json_t *val;
     json_object_foreach(json_object_get(r, "body"), key, val) kz_print_value(key, val);
-    json_decref(r);
-    return KZ_EXIT_OK;
+}
+
+int kz_cmd_record_show(kz_cli *cli, int argc, char **argv)
+{
+    kz_cli_opt opts[] = {{"--json", false, false, NULL}};
+    char *pos[1];
+    int npos;
+    int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
+    if (rc != 0)
+        return rc;
+    if ((rc = kz_cli_check_id(cli, "ID", pos[0])) != 0)
+        return rc;
+    return kz_cli_call_print(cli, "record.show", json_pack("{s:s}", "id", pos[0]), opts[0].set,
+                             &(kz_cli_view){.text = kz_record_print});
 }

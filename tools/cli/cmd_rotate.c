@@ -27,12 +27,36 @@ int kz_cmd_member_rotate(kz_cli *cli, int argc, char **argv)
     return id ? KZ_EXIT_OK : kz_cli_error("the node sent an unexpected reply");
 }
 
+/* The member's keys when there were several, then one line per record. */
+static void kz_history_print(json_t *r, const void *ctx)
+{
+    json_t *keys = json_object_get(r, "keys"), *recs = json_object_get(r, "records");
+    const char *cur = json_string_value(json_object_get(r, "member_id"));
+    size_t i;
+    json_t *k, *e;
+    (void)ctx;
+    if (json_array_size(keys) > 1) {
+        printf("keys (newest first):");
+        json_array_foreach(keys, i, k) printf(" %s", json_string_value(k));
+        printf("\n");
+    }
+    json_array_foreach(recs, i, e) {
+        const char *author = json_string_value(json_object_get(e, "author"));
+        bool old = cur && author && strcmp(cur, author) != 0;
+        printf("%s  %-8s  %s%s%.16s\n", json_string_value(json_object_get(e, "created")),
+               json_string_value(json_object_get(e, "type")),
+               json_string_value(json_object_get(e, "id")), old ? "  by old key " : "",
+               old ? author : "");
+    }
+    if (json_array_size(recs) == 0)
+        printf("no records\n");
+}
+
 int kz_cmd_member_history(kz_cli *cli, int argc, char **argv)
 {
     kz_cli_opt opts[] = {{"--limit", true, false, NULL}, {"--json", false, false, NULL}};
     char *pos[1];
     int npos;
-    json_t *r;
     int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
     if (rc != 0)
         return rc;
@@ -50,34 +74,6 @@ int kz_cmd_member_history(kz_cli *cli, int argc, char **argv)
         }
         json_object_set_new(args, "limit", json_integer(v));
     }
-    rc = kz_cli_call(cli, "member.history", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    if (opts[1].set) {
-        rc = kz_cli_print_json(r);
-        json_decref(r);
-        return rc;
-    }
-    json_t *keys = json_object_get(r, "keys"), *recs = json_object_get(r, "records");
-    const char *cur = json_string_value(json_object_get(r, "member_id"));
-    size_t i;
-    json_t *k, *e;
-    if (json_array_size(keys) > 1) {
-        printf("keys (newest first):");
-        json_array_foreach(keys, i, k) printf(" %s", json_string_value(k));
-        printf("\n");
-    }
-    json_array_foreach(recs, i, e) {
-        const char *author = json_string_value(json_object_get(e, "author"));
-        bool old = cur && author && strcmp(cur, author) != 0;
-        printf("%s  %-8s  %s%s%.16s\n", json_string_value(json_object_get(e, "created")),
-               json_string_value(json_object_get(e, "type")),
-               json_string_value(json_object_get(e, "id")), old ? "  by old key " : "",
-               old ? author : "");
-    }
-    if (json_array_size(recs) == 0)
-        printf("no records\n");
-    json_decref(r);
-    return KZ_EXIT_OK;
+    return kz_cli_call_print(cli, "member.history", args, opts[1].set,
+                             &(kz_cli_view){.text = kz_history_print});
 }

@@ -11,19 +11,6 @@ static const char *jstr(json_t *o, const char *key)
     return s ? s : "";
 }
 
-/* Call cmd and print result[key] (a new record's id) on stdout. */
-static int call_print_id(kz_cli *cli, const char *cmd, json_t *args, const char *key)
-{
-    json_t *r;
-    int rc = kz_cli_call(cli, cmd, args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    printf("%s\n", jstr(r, key));
-    json_decref(r);
-    return 0;
-}
-
 /* Read TEXT, or standard input for "-", into *out (free *to_free). */
 static int read_text(kz_cli *cli, const char *text, const char **out, uint8_t **to_free)
 {
@@ -175,7 +162,7 @@ int kz_cmd_post(kz_cli *cli, int argc, char **argv)
             json_array_append_new(a, json_string(options[i]));
         json_object_set_new(args, "options", a);
     }
-    return call_print_id(cli, "post", args, "post_id");
+    return kz_cli_call_print_id(cli, "post", args, "post_id");
 }
 
 /* ---- reply, react, vote, report, delete ---------------------------------------------- */
@@ -194,7 +181,7 @@ int kz_cmd_reply(kz_cli *cli, int argc, char **argv)
         return rc;
     json_t *args = json_pack("{s:s, s:s, s:s}", "member", pos[0], "post", pos[1], "text", text);
     free(stdin_text);
-    return call_print_id(cli, "reply", args, "reply_id");
+    return kz_cli_call_print_id(cli, "reply", args, "reply_id");
 }
 
 int kz_cmd_react(kz_cli *cli, int argc, char **argv)
@@ -218,7 +205,7 @@ int kz_cmd_react(kz_cli *cli, int argc, char **argv)
     json_t *args = json_pack("{s:s, s:s, s:s}", "member", pos[0], "target", pos[1], "kind", pos[2]);
     if (opts[0].set)
         json_object_set_new(args, "off", json_true());
-    return call_print_id(cli, "react", args, "reaction_id");
+    return kz_cli_call_print_id(cli, "react", args, "reaction_id");
 }
 
 int kz_cmd_vote(kz_cli *cli, int argc, char **argv)
@@ -235,7 +222,7 @@ int kz_cmd_vote(kz_cli *cli, int argc, char **argv)
         return kz_cli_usage_error(cli, "OPTION_INDEX must be 0 to %d", KZ_POLL_OPTIONS_MAX - 1);
     json_t *args = json_pack("{s:s, s:s, s:I}", "member", pos[0], "poll", pos[1], "option",
                              (json_int_t)opt);
-    return call_print_id(cli, "vote", args, "vote_id");
+    return kz_cli_call_print_id(cli, "vote", args, "vote_id");
 }
 
 int kz_cmd_report(kz_cli *cli, int argc, char **argv)
@@ -250,7 +237,19 @@ int kz_cmd_report(kz_cli *cli, int argc, char **argv)
         return rc;
     json_t *args = json_pack("{s:s, s:s, s:s}", "member", pos[0], "target", pos[1], "reason",
                              pos[2]);
-    return call_print_id(cli, "report", args, "report_id");
+    return kz_cli_call_print_id(cli, "report", args, "report_id");
+}
+
+static void print_report(json_t *o, const void *ctx)
+{
+    (void)ctx;
+    if (json_is_true(json_object_get(o, "unreadable")))
+        printf("%s  from %s  (unreadable)\n", jstr(o, "report_id"), jstr(o, "from"));
+    else
+        printf("%s  from %s  target %s%s\n  %s\n", jstr(o, "report_id"), jstr(o, "from"),
+               jstr(o, "target"),
+               json_is_true(json_object_get(o, "target_deleted")) ? " (deleted)" : "",
+               jstr(o, "reason"));
 }
 
 int kz_cmd_report_list(kz_cli *cli, int argc, char **argv)
@@ -258,34 +257,11 @@ int kz_cmd_report_list(kz_cli *cli, int argc, char **argv)
     kz_cli_opt opts[] = {{"--json", false, false, NULL}};
     char *pos[1];
     int npos, rc = kz_cli_parse(cli, argc, argv, opts, 1, pos, &npos);
-    json_t *r;
     if (rc != 0)
         return rc;
-    json_t *args = json_object();
-    rc = kz_cli_call(cli, "report.list", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    json_t *list = json_object_get(r, "reports");
-    if (opts[0].set) {
-        rc = kz_cli_print_json(list);
-    } else {
-        size_t i;
-        json_t *o;
-        if (json_array_size(list) == 0)
-            printf("no reports\n");
-        json_array_foreach(list, i, o) {
-            if (json_is_true(json_object_get(o, "unreadable")))
-                printf("%s  from %s  (unreadable)\n", jstr(o, "report_id"), jstr(o, "from"));
-            else
-                printf("%s  from %s  target %s%s\n  %s\n", jstr(o, "report_id"), jstr(o, "from"),
-                       jstr(o, "target"),
-                       json_is_true(json_object_get(o, "target_deleted")) ? " (deleted)" : "",
-                       jstr(o, "reason"));
-        }
-    }
-    json_decref(r);
-    return rc;
+    return kz_cli_call_print(
+        cli, "report.list", json_object(), opts[0].set,
+        &(kz_cli_view){.list = "reports", .empty = "no reports", .text = print_report});
 }
 
 int kz_cmd_delete(kz_cli *cli, int argc, char **argv)
@@ -302,7 +278,7 @@ int kz_cmd_delete(kz_cli *cli, int argc, char **argv)
     json_t *args = json_pack("{s:s, s:s}", "member", pos[0], "record", pos[1]);
     if (opts[0].set)
         json_object_set_new(args, "reason", json_string(opts[0].value));
-    return call_print_id(cli, "delete", args, "delete_id");
+    return kz_cli_call_print_id(cli, "delete", args, "delete_id");
 }
 
 int kz_cmd_moderate_delete(kz_cli *cli, int argc, char **argv)
@@ -318,7 +294,7 @@ int kz_cmd_moderate_delete(kz_cli *cli, int argc, char **argv)
     json_t *args = json_pack("{s:s}", "record", pos[0]);
     if (opts[0].set)
         json_object_set_new(args, "reason", json_string(opts[0].value));
-    return call_print_id(cli, "moderate.delete", args, "delete_id");
+    return kz_cli_call_print_id(cli, "moderate.delete", args, "delete_id");
 }
 
 /* ---- rooms ------------------------------------------------------------------------- */
@@ -350,7 +326,13 @@ int kz_cmd_room_create(kz_cli *cli, int argc, char **argv)
         json_object_set_new(args, "description", json_string(opts[1].value));
     if (opts[2].set)
         json_object_set_new(args, "scope", json_string(opts[2].value));
-    return call_print_id(cli, "room.create", args, "room_id");
+    return kz_cli_call_print_id(cli, "room.create", args, "room_id");
+}
+
+static void print_room(json_t *o, const void *ctx)
+{
+    (void)ctx;
+    printf("%-30s %-10s %s\n", jstr(o, "name"), jstr(o, "scope"), jstr(o, "title"));
 }
 
 int kz_cmd_room_list(kz_cli *cli, int argc, char **argv)
@@ -358,25 +340,10 @@ int kz_cmd_room_list(kz_cli *cli, int argc, char **argv)
     kz_cli_opt opts[] = {{"--json", false, false, NULL}};
     char *pos[1];
     int npos, rc = kz_cli_parse(cli, argc, argv, opts, 1, pos, &npos);
-    json_t *r;
     if (rc != 0)
         return rc;
-    json_t *args = json_object();
-    rc = kz_cli_call(cli, "room.list", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    json_t *list = json_object_get(r, "rooms");
-    if (opts[0].set) {
-        rc = kz_cli_print_json(list);
-    } else {
-        size_t i;
-        json_t *o;
-        json_array_foreach(list, i, o)
-            printf("%-30s %-10s %s\n", jstr(o, "name"), jstr(o, "scope"), jstr(o, "title"));
-    }
-    json_decref(r);
-    return rc;
+    return kz_cli_call_print(cli, "room.list", json_object(), opts[0].set,
+                             &(kz_cli_view){.list = "rooms", .text = print_room});
 }
 
 /* ---- feeds ------------------------------------------------------------------------- */
@@ -389,8 +356,10 @@ static void print_reactions(json_t *o)
         printf(" · %s %lld", k, (long long)json_integer_value(v));
 }
 
-static void print_post(json_t *o)
+/* One post, its counters and, for a poll, its options (ctx unused). */
+static void print_post(json_t *o, const void *ctx)
 {
+    (void)ctx;
     json_t *a = json_object_get(o, "author");
     printf("%s  %s  [%s] %s  %s", jstr(o, "id"), jstr(o, "created"), jstr(o, "room"),
            jstr(o, "kind"), jstr(a, "name")[0] ? jstr(a, "name") : jstr(a, "id"));
@@ -418,6 +387,18 @@ static void print_post(json_t *o)
     }
 }
 
+static void print_feed(json_t *r, const void *ctx)
+{
+    size_t i;
+    json_t *o, *items = json_object_get(r, "items");
+    if (json_array_size(items) == 0)
+        printf("no posts\n");
+    json_array_foreach(items, i, o)
+        print_post(o, ctx);
+    if (json_is_string(json_object_get(r, "next_cursor")))
+        printf("more: --cursor %s\n", jstr(r, "next_cursor"));
+}
+
 int kz_cmd_feed(kz_cli *cli, int argc, char **argv)
 {
     kz_cli_opt opts[] = {{"--room", true, false, NULL},   {"--member", true, false, NULL},
@@ -426,7 +407,6 @@ int kz_cmd_feed(kz_cli *cli, int argc, char **argv)
                          {"--json", false, false, NULL}};
     char *pos[1], *end;
     int npos, rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
-    json_t *r;
     if (rc != 0)
         return rc;
     json_t *args = json_object();
@@ -460,27 +440,22 @@ int kz_cmd_feed(kz_cli *cli, int argc, char **argv)
             goto bad;
         json_object_set_new(args, "cursor", json_string(opts[5].value));
     }
-    rc = kz_cli_call(cli, "feed", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    if (opts[6].set) {
-        rc = kz_cli_print_json(r);
-    } else {
-        size_t i;
-        json_t *o, *items = json_object_get(r, "items");
-        if (json_array_size(items) == 0)
-            printf("no posts\n");
-        json_array_foreach(items, i, o)
-            print_post(o);
-        if (json_is_string(json_object_get(r, "next_cursor")))
-            printf("more: --cursor %s\n", jstr(r, "next_cursor"));
-    }
-    json_decref(r);
-    return rc;
+    return kz_cli_call_print(cli, "feed", args, opts[6].set, &(kz_cli_view){.text = print_feed});
 bad:
     json_decref(args);
     return rc;
+}
+
+static void print_thread(json_t *r, const void *ctx)
+{
+    size_t i;
+    json_t *o;
+    print_post(r, ctx);
+    json_array_foreach(json_object_get(r, "thread"), i, o) {
+        json_t *a = json_object_get(o, "author");
+        printf("    %s  %s  %s\n      %s\n", jstr(o, "id"), jstr(o, "created"),
+               jstr(a, "name")[0] ? jstr(a, "name") : jstr(a, "id"), jstr(o, "text"));
+    }
 }
 
 int kz_cmd_thread(kz_cli *cli, int argc, char **argv)
@@ -488,7 +463,6 @@ int kz_cmd_thread(kz_cli *cli, int argc, char **argv)
     kz_cli_opt opts[] = {{"--as", true, false, NULL}, {"--json", false, false, NULL}};
     char *pos[1];
     int npos, rc = kz_cli_parse(cli, argc, argv, opts, 2, pos, &npos);
-    json_t *r;
     if (rc != 0)
         return rc;
     if ((rc = kz_cli_check_id(cli, "POST_ID", pos[0])) != 0 ||
@@ -497,24 +471,29 @@ int kz_cmd_thread(kz_cli *cli, int argc, char **argv)
     json_t *args = json_pack("{s:s}", "post", pos[0]);
     if (opts[0].set)
         json_object_set_new(args, "as", json_string(opts[0].value));
-    rc = kz_cli_call(cli, "thread", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    if (opts[1].set) {
-        rc = kz_cli_print_json(r);
-    } else {
-        size_t i;
-        json_t *o;
-        print_post(r);
-        json_array_foreach(json_object_get(r, "thread"), i, o) {
-            json_t *a = json_object_get(o, "author");
-            printf("    %s  %s  %s\n      %s\n", jstr(o, "id"), jstr(o, "created"),
-                   jstr(a, "name")[0] ? jstr(a, "name") : jstr(a, "id"), jstr(o, "text"));
-        }
+    return kz_cli_call_print(cli, "thread", args, opts[1].set,
+                             &(kz_cli_view){.text = print_thread});
+}
+
+static void print_relay(json_t *r, const void *ctx)
+{
+    size_t i;
+    json_t *o;
+    (void)ctx;
+    json_array_foreach(json_object_get(r, "chain"), i, o) {
+        json_t *m = json_object_get(o, "member"), *nm = json_object_get(o, "nominated");
+        printf("%zu. %s", i + 1, jstr(m, "name")[0] ? jstr(m, "name") : jstr(m, "id"));
+        if (jstr(m, "company")[0])
+            printf(" (%s)", jstr(m, "company"));
+        if (nm)
+            printf(" -> %s", jstr(nm, "name")[0] ? jstr(nm, "name") : jstr(nm, "id"));
+        printf("\n");
     }
-    json_decref(r);
-    return rc;
+    json_array_foreach(json_object_get(r, "next"), i, o) {
+        json_t *m = json_object_get(o, "member");
+        printf("next: %s (%s)\n", jstr(m, "name")[0] ? jstr(m, "name") : jstr(m, "id"),
+               jstr(m, "id"));
+    }
 }
 
 int kz_cmd_relay_show(kz_cli *cli, int argc, char **argv)
@@ -522,7 +501,6 @@ int kz_cmd_relay_show(kz_cli *cli, int argc, char **argv)
     kz_cli_opt opts[] = {{"--room", true, false, NULL}, {"--json", false, false, NULL}};
     char *pos[1];
     int npos, rc = kz_cli_parse(cli, argc, argv, opts, 2, pos, &npos);
-    json_t *r;
     if (rc != 0)
         return rc;
     json_t *args = json_object();
@@ -533,32 +511,8 @@ int kz_cmd_relay_show(kz_cli *cli, int argc, char **argv)
         }
         json_object_set_new(args, "room", json_string(opts[0].value));
     }
-    rc = kz_cli_call(cli, "relay.show", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    if (opts[1].set) {
-        rc = kz_cli_print_json(r);
-    } else {
-        size_t i;
-        json_t *o;
-        json_array_foreach(json_object_get(r, "chain"), i, o) {
-            json_t *m = json_object_get(o, "member"), *nm = json_object_get(o, "nominated");
-            printf("%zu. %s", i + 1, jstr(m, "name")[0] ? jstr(m, "name") : jstr(m, "id"));
-            if (jstr(m, "company")[0])
-                printf(" (%s)", jstr(m, "company"));
-            if (nm)
-                printf(" -> %s", jstr(nm, "name")[0] ? jstr(nm, "name") : jstr(nm, "id"));
-            printf("\n");
-        }
-        json_array_foreach(json_object_get(r, "next"), i, o) {
-            json_t *m = json_object_get(o, "member");
-            printf("next: %s (%s)\n", jstr(m, "name")[0] ? jstr(m, "name") : jstr(m, "id"),
-                   jstr(m, "id"));
-        }
-    }
-    json_decref(r);
-    return rc;
+    return kz_cli_call_print(cli, "relay.show", args, opts[1].set,
+                             &(kz_cli_view){.text = print_relay});
 }
 
 int kz_cmd_poll_show(kz_cli *cli, int argc, char **argv)
@@ -566,20 +520,10 @@ int kz_cmd_poll_show(kz_cli *cli, int argc, char **argv)
     kz_cli_opt opts[] = {{"--json", false, false, NULL}};
     char *pos[1];
     int npos, rc = kz_cli_parse(cli, argc, argv, opts, 1, pos, &npos);
-    json_t *r;
     if (rc != 0)
         return rc;
     if ((rc = kz_cli_check_id(cli, "POLL_ID", pos[0])) != 0)
         return rc;
-    json_t *args = json_pack("{s:s}", "poll", pos[0]);
-    rc = kz_cli_call(cli, "poll.show", args, &r);
-    json_decref(args);
-    if (rc != 0)
-        return rc;
-    if (opts[0].set)
-        rc = kz_cli_print_json(r);
-    else
-        print_post(r);
-    json_decref(r);
-    return rc;
+    return kz_cli_call_print(cli, "poll.show", json_pack("{s:s}", "poll", pos[0]), opts[0].set,
+                             &(kz_cli_view){.text = print_post});
 }

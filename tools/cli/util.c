@@ -161,6 +161,48 @@ int kz_cli_print_json(json_t *j)
     return 0;
 }
 
+int kz_cli_call_print_id(kz_cli *cli, const char *cmd, json_t *args, const char *key)
+{
+    json_t *r;
+    int rc = kz_cli_call(cli, cmd, args, &r);
+    json_decref(args);
+    if (rc != 0)
+        return rc;
+    const char *id = json_string_value(json_object_get(r, key));
+    printf("%s\n", id ? id : "");
+    json_decref(r);
+    return KZ_EXIT_OK;
+}
+
+int kz_cli_call_print(kz_cli *cli, const char *cmd, json_t *args, bool json,
+                      const kz_cli_view *view)
+{
+    json_t *r;
+    int rc = kz_cli_call(cli, cmd, args, &r);
+    json_decref(args);
+    if (rc != 0)
+        return rc;
+    json_t *v = view->list ? json_object_get(r, view->list) : r;
+    if (view->list && !json_is_array(v)) {
+        json_decref(r);
+        return kz_cli_error("the node sent an unexpected reply");
+    }
+    if (json) {
+        rc = kz_cli_print_json(v);
+    } else if (!view->list) {
+        view->text(v, view->ctx);
+    } else {
+        size_t i;
+        json_t *e;
+        if (json_array_size(v) == 0 && view->empty)
+            printf("%s\n", view->empty);
+        json_array_foreach(v, i, e)
+            view->text(e, view->ctx);
+    }
+    json_decref(r);
+    return rc;
+}
+
 int kz_cli_check_id(kz_cli *cli, const char *what, const char *s)
 {
     uint8_t id[32];
