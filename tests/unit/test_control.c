@@ -1,6 +1,7 @@
 /* test_control.c: the control protocol: line framing, request parsing and
  * dispatch (bad JSON, unknown commands, wrong argument types, oversize),
- * handlers on a real node, and the libuv socket server end to end. */
+ * handlers on a real node (search.reindex repairing an emptied index among
+ * them), and the libuv socket server end to end. */
 #include "kz_test.h"
 
 #include <errno.h>
@@ -14,6 +15,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <lmdb.h>
 
 #include "kz_node.h"
 
@@ -324,6 +327,116 @@ static void test_member_flow(void **state)
     expect_error(f->node, req, KZ_EPERM, "revoked");
 }
 
+/* Hits of a search as the node's secretariat. */
+static size_t search_hits(kz_node *n, const char *query)
+{
+    char req[256];
+    snprintf(req, sizeof req, "{\"cmd\": \"search\", \"args\": {\"query\": \"%s\"}}", query);
+    json_t *r = expect_ok(n, req);
+    size_t k = json_array_size(json_object_get(r, "hits"));
+    json_decref(r);
+    return k;
+}
+
+static json_int_t jint(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    assert_true(json_is_integer(v));
+    return json_integer_value(v);
+}
+
+/* Empty the two search databases under a closed store, leaving the rules id
+ * in place so that the next open does not rebuild them: what a lost or
+ * damaged index looks like to the node. */
+static void index_wipe(const char *dir)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi docs, postings;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+    assert_int_equal(mdb_env_open(env, dir, MDB_NOTLS, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "search_docs", 0, &docs), 0);
+    assert_int_equal(mdb_dbi_open(txn, "search_postings", MDB_DUPSORT | MDB_DUPFIXED, &postings), 0);
+    assert_int_equal(mdb_drop(txn, docs, 0), 0);
+    assert_int_equal(mdb_drop(txn, postings, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+static void test_search_reindex(void **state)
+{
+    fixture *f = *state;
+    char req[512], err[KZ_ERR_MAX], ids[4][65];
+    static const char *const people[4][2] = {
+        {"鈴木 一郎", "すずき いちろう"}, {"佐藤 花子", "さとう はなこ"},
+        {"高橋 隠", "たかはし かくれ"}, {"田中 去", "たなか さる"}};
+    for (int i = 0; i < 4; i++) {
+        snprintf(req, sizeof req,
+                 "{\"cmd\": \"member.add\", \"args\": {\"name\": \"%s\", \"reading\": \"%s\"}}",
+                 people[i][0], people[i][1]);
+        json_t *r = expect_ok(f->node, req);
+        snprintf(ids[i], sizeof ids[i], "%s", json_string_value(json_object_get(r, "member_id")));
+        json_decref(r);
+    }
+    /* Not indexed: a hidden profile and a revoked member. */
+    snprintf(req, sizeof req, "{\"cmd\": \"profile.set\", \"args\": {\"member\": \"%s\", "
+                              "\"fields\": {\"visibility\": \"hidden\"}}}", ids[2]);
+    json_decref(expect_ok(f->node, req));
+    snprintf(req, sizeof req, "{\"cmd\": \"member.revoke\", \"args\": {\"member\": \"%s\"}}",
+             ids[3]);
+    json_decref(expect_ok(f->node, req));
+    assert_int_equal(search_hits(f->node, "すずき"), 1);
+    long long records = record_count(f->node);
+
+    /* An up-to-date index: the same counts before and after. */
+    json_t *r = expect_ok(f->node, "{\"cmd\": \"search.reindex\", \"args\": {}}");
+    assert_int_equal(jint(r, "profiles"), 2);
+    assert_int_equal(jint(r, "profiles_before"), 2);
+    json_int_t postings = jint(r, "postings");
+    assert_true(postings > 0);
+    assert_int_equal(jint(r, "postings_before"), postings);
+    assert_true(jint(r, "elapsed_ms") >= 0);
+    json_decref(r);
+    r = expect_ok(f->node, "{\"cmd\": \"search.reindex\"}"); /* args may be left out */
+    assert_int_equal(jint(r, "profiles"), 2);
+    json_decref(r);
+    assert_int_equal(search_hits(f->node, "すずき"), 1);
+    assert_int_equal(search_hits(f->node, "さとう"), 1);
+    assert_int_equal(search_hits(f->node, "たかはし"), 0);
+    assert_int_equal(search_hits(f->node, "たなか"), 0);
+
+    /* Bad input changes nothing. */
+    expect_error(f->node, "{\"cmd\": \"search.reindex\", \"args\": {\"full\": true}}", KZ_EINVAL,
+                 "unknown argument 'full'");
+    expect_error(f->node, "{\"cmd\": \"search.reindex\", \"args\": [1]}", KZ_EINVAL, NULL);
+
+    /* A lost index: nothing is found until the rebuild, then all is back. */
+    kz_node_free(f->node);
+    f->node = NULL;
+    index_wipe(f->dir);
+    assert_int_equal(kz_node_create(&f->node, f->dir, NULL, err, sizeof err), 0);
+    assert_int_equal(search_hits(f->node, "すずき"), 0);
+    r = expect_ok(f->node, "{\"cmd\": \"search.reindex\", \"args\": {}}");
+    assert_int_equal(jint(r, "profiles_before"), 0);
+    assert_int_equal(jint(r, "postings_before"), 0);
+    assert_int_equal(jint(r, "profiles"), 2);
+    assert_int_equal(jint(r, "postings"), postings);
+    json_decref(r);
+    assert_int_equal(search_hits(f->node, "すずき"), 1);
+    assert_int_equal(search_hits(f->node, "suzuki"), 1);
+    assert_int_equal(search_hits(f->node, "さとう"), 1);
+    assert_int_equal(search_hits(f->node, "たかはし"), 0);
+    assert_int_equal(record_count(f->node), records); /* records are untouched */
+
+    /* The index follows changes again after a rebuild. */
+    snprintf(req, sizeof req, "{\"cmd\": \"profile.set\", \"args\": {\"member\": \"%s\", "
+                              "\"fields\": {\"current_company\": \"Globex\"}}}", ids[1]);
+    json_decref(expect_ok(f->node, req));
+    assert_int_equal(search_hits(f->node, "globex"), 1);
+}
+
 static void test_import_refusals(void **state)
 {
     fixture *f = *state;
@@ -586,6 +699,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_wrong_args, node_setup, node_teardown),
     cmocka_unit_test_setup_teardown(test_member_flow, node_setup, node_teardown),
     cmocka_unit_test_setup_teardown(test_import_refusals, node_setup, node_teardown),
+    cmocka_unit_test_setup_teardown(test_search_reindex, node_setup, node_teardown),
     cmocka_unit_test_setup_teardown(test_socket_server, node_setup, node_teardown),
     cmocka_unit_test_setup_teardown(test_client_not_running, node_setup, node_teardown),
     cmocka_unit_test_setup_teardown(test_service_hooks, node_setup, node_teardown),

@@ -128,6 +128,7 @@ int kz_cmd_member_history(kz_cli *cli, int argc, char **argv);
 int kz_cmd_profile_set(kz_cli *cli, int argc, char **argv);
 int kz_cmd_profile_show(kz_cli *cli, int argc, char **argv);
 int kz_cmd_search(kz_cli *cli, int argc, char **argv);
+int kz_cmd_search_reindex(kz_cli *cli, int argc, char **argv);
 int kz_cmd_post(kz_cli *cli, int argc, char **argv);
 int kz_cmd_record_export(kz_cli *cli, int argc, char **argv);
 int kz_cmd_record_import(kz_cli *cli, int argc, char **argv);

@@ -1,5 +1,5 @@
 /* cmd_search.c: `kizuna search`: the directory search, one line per hit or
- * JSON, with the cursor for the next page. */
+ * JSON, with the cursor for the next page; `kizuna search reindex`. */
 #include "cli.h"
 #include "kz_text.h"
 
@@ -200,4 +200,28 @@ out:
     json_decref(args);
     json_decref(r);
     return rc;
+}
+
+static void kz_reindex_print(json_t *r, const void *ctx)
+{
+    (void)ctx;
+    printf("search index rebuilt: %lld profiles (%lld postings) in %.3f s; before: %lld "
+           "profiles (%lld postings)\n",
+           (long long)json_integer_value(json_object_get(r, "profiles")),
+           (long long)json_integer_value(json_object_get(r, "postings")),
+           (double)json_integer_value(json_object_get(r, "elapsed_ms")) / 1000.0,
+           (long long)json_integer_value(json_object_get(r, "profiles_before")),
+           (long long)json_integer_value(json_object_get(r, "postings_before")));
+}
+
+int kz_cmd_search_reindex(kz_cli *cli, int argc, char **argv)
+{
+    kz_cli_opt opts[] = {{"--json", false, false, NULL}};
+    char *pos[1];
+    int npos;
+    int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
+    if (rc != 0)
+        return rc;
+    return kz_cli_call_print(cli, "search.reindex", json_object(), opts[0].set,
+                             &(kz_cli_view){.text = kz_reindex_print});
 }
