@@ -29,6 +29,7 @@ static const kz__verb_table *const kz_tables[] = {
     &kz__verbs_import,
     &kz__verbs_rotate,
     &kz__verbs_search,
+    &kz__verbs_reindex,
 };
 
 const kz_control_verb *kz_control_verb_find(const char *name)

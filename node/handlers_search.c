@@ -1,7 +1,7 @@
 /* handlers_search.c: the control verbs `search` (checks every argument, sets
  * the viewer (a member of this federation, or by default this node's own
  * secretariat view), runs the store's query and returns the hits as JSON)
- * and `search.reindex` (rebuilds the index for the operator). */
+ * (`search.reindex` is in search_reindex.c). */
 #include "internal.h"
 
 #include <stdio.h>
@@ -188,65 +188,11 @@ static int kz_h_search(kz_node *n, json_t *args, json_t **result, char *err, siz
     return *result ? 0 : KZ_ENOMEM;
 }
 
-/* Rebuild the whole index from the stored records, for an operator who
- * doubts it (see docs/operators.md). It runs on the loop thread like every
- * handler: kz_store_search_rebuild commits every 512 profiles, which keeps
- * each write transaction short, but the loop does not turn until the last
- * batch, so the node answers nobody (peers, control, timers) meanwhile:
- * about 3,000 profiles a second were measured on a 2-core machine, and
- * peers drop a link silent for KZ_GOSSIP_IDLE_MS (90 s), so past a few
- * hundred thousand profiles links are re-made afterwards. Moving it off the
- * loop needs control replies that can complete later (control.c). The
- * counts before and after let the operator see what changed. */
-static int kz_h_search_reindex(kz_node *n, json_t *args, json_t **result, char *err,
-                               size_t errsz)
-{
-    static const char *const allowed[] = {NULL};
-    kz_search_stats before, after;
-    int rc;
-    if ((rc = kz__arg_only(args, allowed, err, errsz)) != 0)
-        return rc;
-    if ((rc = kz_store_search_stats(n->store, &before)) != 0) {
-        snprintf(err, errsz, "cannot read the search index: %s", kz_strerror(rc));
-        return rc;
-    }
-    kz_log_info("search", "rebuilding the search index (%llu profiles indexed now); the node "
-                          "answers again when it is done",
-                (unsigned long long)before.docs);
-    uint64_t t0 = uv_hrtime();
-    rc = kz_store_search_rebuild(n->store);
-    uint64_t ms = (uv_hrtime() - t0) / 1000000u;
-    if (rc != 0) {
-        /* The rules id was dropped first, so the next start rebuilds again. */
-        snprintf(err, errsz, "rebuilding the search index failed after %llu ms: %s; search may "
-                             "miss profiles until it is run again or kizunad restarts",
-                 (unsigned long long)ms, kz_strerror(rc));
-        kz_log_error("search", "%s", err);
-        return rc;
-    }
-    if ((rc = kz_store_search_stats(n->store, &after)) != 0) {
-        snprintf(err, errsz, "the search index was rebuilt, but cannot be read: %s",
-                 kz_strerror(rc));
-        return rc;
-    }
-    kz_log_info("search", "search index rebuilt: %llu profiles, %llu postings in %llu ms",
-                (unsigned long long)after.docs, (unsigned long long)after.postings,
-                (unsigned long long)ms);
-    *result = json_pack("{s:I, s:I, s:I, s:I, s:I}", "profiles", (json_int_t)after.docs,
-                        "postings", (json_int_t)after.postings, "profiles_before",
-                        (json_int_t)before.docs, "postings_before", (json_int_t)before.postings,
-                        "elapsed_ms", (json_int_t)ms);
-    return *result ? 0 : KZ_ENOMEM;
-}
-
 static const kz_control_verb kz_verbs[] = {
     {"search", kz_h_search,
      "search the directory; args query, company (name or node id), current_company, skill, "
      "location, left_from, left_to, open_to, as, same_current_company_as, "
      "former_colleagues_of, limit, cursor"},
-    {"search.reindex", kz_h_search_reindex,
-     "drop and rebuild the search index from the stored profiles (no args); the node answers "
-     "nothing else meanwhile; returns profiles, postings, their values before, elapsed_ms"},
 };
 
 const kz__verb_table kz__verbs_search = {kz_verbs, KZ_ARRAY_LEN(kz_verbs)};

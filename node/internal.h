@@ -42,6 +42,15 @@ extern const kz__verb_table kz__verbs_talk_read;/* feed, thread, relay.show, pol
 extern const kz__verb_table kz__verbs_import;   /* member.import (handlers_import.c) */
 extern const kz__verb_table kz__verbs_rotate;   /* member.rotate, member.history (handlers_rotate.c) */
 extern const kz__verb_table kz__verbs_search;   /* search (handlers_search.c) */
+extern const kz__verb_table kz__verbs_reindex;  /* search.reindex, search.reindex_status (search_reindex.c) */
+
+/* ---- Search index rebuild (search_reindex.c) ----------------------------- */
+typedef struct kz__reindex kz__reindex;
+/* The node service that runs a rebuild a step per loop turn; register it
+ * like the gossip layer. Without it a rebuild runs to the end at once. */
+extern const kz_node_service kz_search_service;
+/* Free the rebuild job; kz_node_free calls it. NULL-safe. */
+void kz__reindex_free(kz_node *n);
 
 /* ---- Argument helpers for handlers (control.c) ----------------------------
  * Each returns 0, or KZ_EINVAL with a message naming the argument in err.

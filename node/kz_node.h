@@ -299,6 +299,7 @@ struct kz_node {
     const kz_node_service *services[KZ_NODE_SERVICES_MAX];
     size_t n_services, n_started;
     struct kz_gossip *gossip;   /* owned by the gossip layer, NULL when it is not running */
+    struct kz__reindex *reindex; /* search index rebuild job (search_reindex.c), or NULL */
 };
 
 typedef struct {

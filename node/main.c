@@ -2,6 +2,7 @@
  * run its loop until SIGINT/SIGTERM, shut down cleanly. */
 #include "kz_gossip.h"
 #include "kz_node.h"
+#include "internal.h"
 
 #include <signal.h>
 #include <sodium.h>
@@ -83,6 +84,11 @@ int main(int argc, char **argv)
     }
     if ((rc = kz_node_service_add(n, &kz_gossip_service)) != 0) {
         fprintf(stderr, "kizunad: cannot add the federation layer: %s\n", kz_strerror(rc));
+        kz_node_free(n);
+        return 1;
+    }
+    if ((rc = kz_node_service_add(n, &kz_search_service)) != 0) {
+        fprintf(stderr, "kizunad: cannot add the search index service: %s\n", kz_strerror(rc));
         kz_node_free(n);
         return 1;
     }

@@ -295,6 +295,7 @@ void kz_node_free(kz_node *n)
         if (n->services[i]->free)
             n->services[i]->free(n);
     }
+    kz__reindex_free(n);
     kz_store_free(n->store);
     if (n->control_bound && kz_path_join(path, sizeof path, n->dir, KZ_FILE_CONTROL) == 0)
         unlink(path);

@@ -406,6 +406,23 @@ void kz_store_search_free(kz_search_result *r);
  * runs again at the next open). For operators and tests. KZ_ESTORE. */
 int kz_store_search_rebuild(kz_store *s) KZ_WARN_UNUSED;
 
+/* The same rebuild in steps, so a node can keep serving between them:
+ * _begin drops the index (and its rules id) and indexes the node names;
+ * each _step reads up to max_profiles more profiles in one durable write
+ * transaction (indexing those that are searchable), adds the number read to
+ * *scanned (may be NULL) and sets *done after the last one
+ * (which saves the rules id). Records stored between steps are indexed by
+ * the ordinary hooks, and a profile indexed twice is indexed once, so the
+ * end result is that of kz_store_search_rebuild. Abandoning a rebuild
+ * (_end before *done) leaves the rules id missing: the next open rebuilds.
+ * *out is the caller's, freed by _end (NULL-safe). KZ_EINVAL, KZ_ENOMEM,
+ * KZ_ESTORE. */
+typedef struct kz_search_rebuild kz_search_rebuild;
+int kz_store_search_rebuild_begin(kz_store *s, kz_search_rebuild **out) KZ_WARN_UNUSED;
+int kz_store_search_rebuild_step(kz_store *s, kz_search_rebuild *rb, size_t max_profiles,
+                                 uint64_t *scanned, bool *done) KZ_WARN_UNUSED;
+void kz_store_search_rebuild_end(kz_search_rebuild *rb);
+
 typedef struct {
     uint64_t docs;                    /* indexed members */
     uint64_t postings;                /* (key, member) entries, facets included */

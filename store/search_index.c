@@ -489,11 +489,13 @@ static const char *rules_value(size_t *n)
     return buf;
 }
 
-struct rebuild {
+struct kz_search_rebuild {
     uint8_t pos[KZ__TYPE_KEY];   /* by_type key to resume after */
     bool started, done;
     uint8_t next[KZ__TYPE_KEY];
     bool next_started;
+    size_t batch;                /* profiles per write transaction */
+    uint64_t n;                  /* profiles read by the last batch */
 };
 
 static int drop_cb(kz_store *s, MDB_txn *txn, void *ud)
@@ -532,16 +534,17 @@ static int drop_cb(kz_store *s, MDB_txn *txn, void *ud)
     return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : kz__err(rc);
 }
 
-/* Index the next REBUILD_BATCH profiles after rb->pos. */
+/* Index the next rb->batch profiles after rb->pos. */
 static int batch_cb(kz_store *s, MDB_txn *txn, void *ud)
 {
-    struct rebuild *rb = ud;
+    kz_search_rebuild *rb = ud;
     MDB_cursor *c;
     MDB_val k, v;
     uint8_t first = KZ_T_PROFILE;
     int rc, n = 0;
 
     rb->done = false;
+    rb->n = 0;
     rb->next_started = rb->started;
     memcpy(rb->next, rb->pos, sizeof rb->pos);
     if ((rc = mdb_cursor_open(txn, s->by_type, &c)) != 0)
@@ -561,8 +564,9 @@ static int batch_cb(kz_store *s, MDB_txn *txn, void *ud)
         const uint8_t *key = k.mv_data;
         if (k.mv_size != KZ__TYPE_KEY || key[0] != KZ_T_PROFILE)
             break;
-        if (n == REBUILD_BATCH) {
+        if ((size_t)n == rb->batch) {
             mdb_cursor_close(c);
+            rb->n = (uint64_t)n;
             return 0;
         }
         kz_record r = {0};
@@ -582,25 +586,62 @@ static int batch_cb(kz_store *s, MDB_txn *txn, void *ud)
     if (rc != 0 && rc != MDB_NOTFOUND)
         return kz__err(rc);
     rb->done = true;
+    rb->n = (uint64_t)n;
     size_t vn;
     const char *val = rules_value(&vn);
     return kz__put(txn, s->settings, RULES_SETTING, sizeof RULES_SETTING - 1, val, vn, 0);
 }
 
+int kz_store_search_rebuild_begin(kz_store *s, kz_search_rebuild **out)
+{
+    if (!s || !out)
+        return KZ_EINVAL;
+    *out = NULL;
+    kz_search_rebuild *rb = calloc(1, sizeof *rb);
+    if (!rb)
+        return KZ_ENOMEM;
+    int rc = kz__write(s, drop_cb, NULL);
+    if (rc) {
+        free(rb);
+        return rc;
+    }
+    *out = rb;
+    return 0;
+}
+
+int kz_store_search_rebuild_step(kz_store *s, kz_search_rebuild *rb, size_t max_profiles,
+                                 uint64_t *scanned, bool *done)
+{
+    if (!s || !rb || !done || max_profiles == 0 || max_profiles > INT32_MAX)
+        return KZ_EINVAL;
+    *done = rb->done;
+    if (rb->done)
+        return 0;
+    rb->batch = max_profiles;
+    int rc = kz__write(s, batch_cb, rb);
+    if (rc)
+        return rc;
+    memcpy(rb->pos, rb->next, sizeof rb->pos);
+    rb->started = rb->next_started;
+    if (scanned)
+        *scanned += rb->n;
+    *done = rb->done;
+    return 0;
+}
+
+void kz_store_search_rebuild_end(kz_search_rebuild *rb)
+{
+    free(rb);
+}
+
 int kz_store_search_rebuild(kz_store *s)
 {
-    struct rebuild rb;
-    if (!s)
-        return KZ_EINVAL;
-    memset(&rb, 0, sizeof rb);
-    int rc = kz__write(s, drop_cb, NULL);
-    while (rc == 0 && !rb.done) {
-        rc = kz__write(s, batch_cb, &rb);
-        if (rc == 0) {
-            memcpy(rb.pos, rb.next, sizeof rb.pos);
-            rb.started = rb.next_started;
-        }
-    }
+    kz_search_rebuild *rb = NULL;
+    bool done = false;
+    int rc = kz_store_search_rebuild_begin(s, &rb);
+    while (rc == 0 && !done)
+        rc = kz_store_search_rebuild_step(s, rb, REBUILD_BATCH, NULL, &done);
+    kz_store_search_rebuild_end(rb);
     return rc;
 }
 

@@ -3,8 +3,9 @@
 # members added through the CLI (and a few hundred more from kz-gen) are
 # counted right, found by the same queries before and after, hidden and
 # revoked members stay out, the index follows changes afterwards, --json
-# prints only JSON, and bad command lines are usage errors (exit 2) that
-# leave the node serving.
+# prints only JSON, the node answers other requests while a rebuild runs
+# (--no-wait, --status), and bad command lines are usage errors (exit 2)
+# that leave the node serving.
 source "$(dirname "$0")/fed_lib.sh"
 
 "$KIZUNA" federation create --out "$T/fed.key" >/dev/null
@@ -24,8 +25,11 @@ reindex_json() {
     python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))              # nothing but one JSON object on stdout
-assert sorted(r) == ["elapsed_ms", "postings", "postings_before", "profiles", "profiles_before"], r
+assert r.pop("state") == "done", r
+assert sorted(r) == ["elapsed_ms", "finished_ms", "postings", "postings_before",
+                     "profiles", "profiles_before", "scanned", "started_ms"], r
 assert all(isinstance(v, int) and v >= 0 for v in r.values()), r
+assert r["finished_ms"] >= r["started_ms"] and r["scanned"] >= r["profiles"], r
 print(r["profiles"], r["postings"], r["profiles_before"], r["postings_before"])' "$T/out" ||
         fail "search reindex --json output: $(cat "$T/out")"
 }
@@ -80,8 +84,51 @@ read -r p1 n1 p0 n0 <<<"$(reindex_json)"
 [ "$(hits suzuki)" = "$S" ] || fail "suzuki after the bigger rebuild"
 ok "404 profiles counted after kz-gen; filters and names still found"
 
+# ---- the node serves while it rebuilds ----------------------------------------------
+stop a
+gen a 6000 0
+start a
+st=$(kz a search reindex --status) || fail "search reindex --status"
+[ "$st" = "no search index rebuild since kizunad started" ] || fail "--status before any: '$st'"
+kz a search reindex --no-wait --json >"$T/out" || fail "search reindex --no-wait"
+# The reply comes before the first step: the rebuild runs between other work.
+python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["state"] == "running" and r["started"] is True and r["scanned"] == 0, r
+assert r["profiles_before"] == 6404, r' "$T/out" || fail "--no-wait reply: $(cat "$T/out")"
+kz a status --json >/dev/null || fail "status while rebuilding"
+kz a search suzuki --json >/dev/null || fail "search while rebuilding" # answered, maybe partial
+again=$(kz a search reindex --no-wait --json 2>"$T/err") || fail "a second --no-wait"
+python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["started"] is True or r["state"] == "running", r' "$again" ||
+    fail "a second start while running: $again"
+for _ in $(seq 1 $((600 * ${KZ_TEST_TIME_SCALE:-1}))); do
+    st=$(kz a search reindex --status --json) || fail "--status while rebuilding"
+    python3 -c 'import json,sys; sys.exit(json.loads(sys.argv[1])["state"] != "running")' "$st" || break
+    sleep 0.1
+done
+python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+# every profile record is read: the 6,404 searchable and the revoked one
+assert r["state"] == "done" and r["profiles"] == 6404 and r["scanned"] == 6405, r' "$st" ||
+    fail "rebuild did not finish right: $st"
+[ "$(hits suzuki)" = "$S" ] || fail "suzuki after the background rebuild"
+log_has a "search index rebuilt: 6404 profiles"
+ok "--no-wait returns at once; status, search and --status answer while 6,404 profiles are reindexed"
+
+# A rebuild cut short by a stop is finished by the next start.
+kz a search reindex --no-wait >/dev/null || fail "search reindex --no-wait"
+stop a
+start a
+[ "$(hits suzuki)" = "$S" ] || fail "suzuki after a stop in the middle of a rebuild"
+[ "$(kz a search "" --company "a corp" --limit 100 --json |
+    python3 -c 'import json,sys; print(len(json.load(sys.stdin)["hits"]))')" = 100 ] ||
+    fail "company filter after a restart"
+ok "a stop in the middle of a rebuild: the next start has the whole index"
+
 # ---- bad command lines: usage errors, the node keeps serving -------------------------
-for bad in "extra" "--bogus" "--json=1" "--json --json" "-- extra"; do
+for bad in "--status --no-wait" "extra" "--bogus" "--json=1" "--json --json" "-- extra"; do
     set +e
     # shellcheck disable=SC2086
     kz a search reindex $bad >"$T/out" 2>"$T/err"
@@ -89,7 +136,7 @@ for bad in "extra" "--bogus" "--json=1" "--json --json" "-- extra"; do
     set -e
     [ "$rc" = 2 ] || fail "search reindex $bad: exit $rc, want 2"
     [ -s "$T/out" ] && fail "search reindex $bad printed on stdout: $(cat "$T/out")"
-    grep -q "^usage: kizuna search reindex \[--json\]$" "$T/err" || fail "no usage line for '$bad': $(cat "$T/err")"
+    grep -qF "usage: kizuna search reindex [--json] [--no-wait | --status]" "$T/err" || fail "no usage line for '$bad': $(cat "$T/err")"
 done
 grep -q "unexpected argument 'extra'" "$T/err" || fail "message for an extra argument: $(cat "$T/err")"
 printf '{"cmd":"search.reindex","args":{"full":true}}\n' | python3 -c '

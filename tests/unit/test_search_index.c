@@ -497,6 +497,76 @@ static void test_rebuild_on_rules_change(void **state)
     fx_close(&w.f);
 }
 
+/* A rebuild in small steps with changes between them (what a running node
+ * does) ends with the index a one-shot rebuild makes, and an abandoned one
+ * is redone at the next open. */
+static void test_rebuild_in_steps(void **state)
+{
+    sw w;
+    key m[12], late, gone;
+    kz_record gone_prof;
+    sw_open(&w);
+    for (uint8_t i = 0; i < 12; i++) {
+        prof p = {.name = i % 2 ? "鈴木" : "Kato", .reading = i % 2 ? "すずき" : "かとう"};
+        member(&w, &m[i], (uint8_t)(100 + i), &w.n1, &p);
+    }
+    prof pg = {.name = "高橋", .reading = "たかはし"};
+    key_make(&gone, 130);
+    attest(&w, &w.n1, &gone, 0, 0, NULL);
+    profile(&w, &gone, &pg, &gone_prof);
+    kz_search_stats full = stats(&w);
+
+    kz_search_rebuild *rb = NULL;
+    uint64_t scanned = 0;
+    bool done = false;
+    assert_int_equal(kz_store_search_rebuild_begin(w.f.s, &rb), 0);
+    expect_hits(&w, "suzuki", 0); /* dropped: nothing is found yet */
+    assert_int_equal(kz_store_search_rebuild_step(w.f.s, rb, 5, &scanned, &done), 0);
+    assert_false(done);
+    assert_int_equal(scanned, 5);
+    /* Between steps: a new member, and one already indexed gets deleted. */
+    prof pl = {.name = "鈴木", .reading = "すずき"};
+    member(&w, &late, 140, &w.n1, &pl);
+    kz_record d;
+    mk_delete(&d, &gone, w.t++, gone_prof.id, gone.pk);
+    put_expect(w.f.s, &d, 0);
+    kz_record_close(&d);
+    kz_record_close(&gone_prof);
+    int steps = 1;
+    while (!done) {
+        assert_int_equal(kz_store_search_rebuild_step(w.f.s, rb, 5, &scanned, &done), 0);
+        steps++;
+    }
+    assert_true(steps >= 3);
+    assert_true(scanned >= 12);
+    kz_store_search_rebuild_end(rb);
+    expect_hits(&w, "suzuki", 7);
+    expect_hits(&w, "kato", 6);
+    expect_hits(&w, "たかはし", 0);
+    kz_search_stats after = stats(&w);
+    assert_int_equal(after.docs, full.docs); /* one in, one out */
+    check_rebuild_same(&w);                  /* and equal to a one-shot rebuild */
+
+    /* Abandoned half-way: the next open rebuilds everything. */
+    rb = NULL;
+    assert_int_equal(kz_store_search_rebuild_begin(w.f.s, &rb), 0);
+    assert_int_equal(kz_store_search_rebuild_step(w.f.s, rb, 2, NULL, &done), 0);
+    assert_false(done);
+    kz_store_search_rebuild_end(rb);
+    kz_search_result *part = text(&w, "suzuki");
+    assert_true(part->n < 7); /* only the first two profiles are back */
+    kz_store_search_free(part);
+    fx_reopen(&w.f, NULL);
+    expect_hits(&w, "suzuki", 7);
+    expect_hits(&w, "kato", 6);
+    assert_int_equal(stats(&w).postings, after.postings);
+    /* Bad arguments. */
+    assert_int_equal(kz_store_search_rebuild_begin(NULL, &rb), KZ_EINVAL);
+    assert_int_equal(kz_store_search_rebuild_step(w.f.s, NULL, 5, NULL, &done), KZ_EINVAL);
+    kz_store_search_rebuild_end(NULL);
+    fx_close(&w.f);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_rank_by_field_class),
     cmocka_unit_test(test_rank_whole_word_first),
@@ -515,6 +585,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_node_rename),
     cmocka_unit_test(test_batch_puts),
     cmocka_unit_test(test_rebuild_on_rules_change),
+    cmocka_unit_test(test_rebuild_in_steps),
 };
 
 KZ_TEST_MAIN(tests)

@@ -4,6 +4,9 @@
 #include "kz_text.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,14 +217,101 @@ static void kz_reindex_print(json_t *r, const void *ctx)
            (long long)json_integer_value(json_object_get(r, "postings_before")));
 }
 
+static void kz_reindex_status_print(json_t *r, const void *ctx)
+{
+    const char *state = kz_jstr(r, "state");
+    if (strcmp(state, "done") == 0) {
+        kz_reindex_print(r, ctx);
+        return;
+    }
+    if (strcmp(state, "idle") == 0) {
+        printf("no search index rebuild since kizunad started\n");
+        return;
+    }
+    printf("search index rebuild %s: %lld profiles read in %.3f s; before: %lld profiles "
+           "(%lld postings)\n",
+           state, (long long)json_integer_value(json_object_get(r, "scanned")),
+           (double)json_integer_value(json_object_get(r, "elapsed_ms")) / 1000.0,
+           (long long)json_integer_value(json_object_get(r, "profiles_before")),
+           (long long)json_integer_value(json_object_get(r, "postings_before")));
+    if (strcmp(state, "failed") == 0)
+        printf("error: %s\n", kz_jstr(r, "error"));
+}
+
+/* Poll search.reindex_status until the rebuild ends; *out is the final
+ * status. Progress goes to stderr when it is a terminal. */
+static int kz_reindex_wait(kz_cli *cli, json_t **out)
+{
+    bool tty = isatty(STDERR_FILENO);
+    uint64_t last_shown = 0;
+    for (;;) {
+        json_t *st;
+        int rc = kz_cli_call(cli, "search.reindex_status", json_object(), &st);
+        if (rc != 0)
+            return rc;
+        const char *state = kz_jstr(st, "state");
+        if (strcmp(state, "running") != 0) {
+            if (tty && last_shown)
+                fputc('\n', stderr);
+            *out = st;
+            return 0;
+        }
+        uint64_t ms = (uint64_t)json_integer_value(json_object_get(st, "elapsed_ms"));
+        if (tty && ms >= last_shown + 1000) {
+            fprintf(stderr, "\rkizuna: %lld profiles read (%.0f s)",
+                    (long long)json_integer_value(json_object_get(st, "scanned")), ms / 1000.0);
+            last_shown = ms;
+        }
+        json_decref(st);
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 int kz_cmd_search_reindex(kz_cli *cli, int argc, char **argv)
 {
-    kz_cli_opt opts[] = {{"--json", false, false, NULL}};
+    kz_cli_opt opts[] = {{"--json", false, false, NULL},
+                         {"--no-wait", false, false, NULL},
+                         {"--status", false, false, NULL}};
     char *pos[1];
     int npos;
+    json_t *r = NULL, *st = NULL;
     int rc = kz_cli_parse(cli, argc, argv, opts, KZ_ARRAY_LEN(opts), pos, &npos);
     if (rc != 0)
         return rc;
-    return kz_cli_call_print(cli, "search.reindex", json_object(), opts[0].set,
-                             &(kz_cli_view){.text = kz_reindex_print});
+    if (opts[2].set) {
+        if (opts[1].set)
+            return kz_cli_usage_error(cli, "--status and --no-wait do not go together");
+        return kz_cli_call_print(cli, "search.reindex_status", json_object(), opts[0].set,
+                                 &(kz_cli_view){.text = kz_reindex_status_print});
+    }
+    if ((rc = kz_cli_call(cli, "search.reindex", json_object(), &r)) != 0)
+        return rc;
+    if (!json_is_true(json_object_get(r, "started")))
+        fprintf(stderr, "kizuna: a rebuild was already running; %s for it\n",
+                opts[1].set ? "not waiting" : "waiting");
+    if (opts[1].set) {
+        if (opts[0].set)
+            rc = kz_cli_print_json(r);
+        else
+            printf("search index rebuild %s; follow it with kizuna search reindex --status\n",
+                   kz_jstr(r, "state"));
+        json_decref(r);
+        return rc;
+    }
+    json_decref(r);
+    if ((rc = kz_reindex_wait(cli, &st)) != 0)
+        return rc;
+    if (opts[0].set)
+        rc = kz_cli_print_json(st);
+    else if (strcmp(kz_jstr(st, "state"), "done") == 0)
+        kz_reindex_print(st, NULL);
+    if (rc == 0 && strcmp(kz_jstr(st, "state"), "done") != 0) {
+        rc = kz_cli_error("%s", json_is_string(json_object_get(st, "error"))
+                                    ? kz_jstr(st, "error")
+                                    : "the rebuild was stopped before it finished (kizunad "
+                                      "stopped?); the next start rebuilds the index");
+    }
+    json_decref(st);
+    return rc;
 }
