@@ -187,6 +187,36 @@ static char *kz_reply_error(int code, const char *msg, size_t *outlen)
     return line;
 }
 
+/* The reply line for a handler's outcome; steals result. */
+static char *kz_reply_for(const char *verb, int rc, json_t *result, const char *err, uint64_t t0,
+                          size_t *outlen)
+{
+    if (rc != 0) {
+        const char *msg = err && err[0] ? err : kz_strerror(rc);
+        kz_log_info("control", "%s refused: %s", verb, msg);
+        json_decref(result);
+        return kz_reply_error(rc, msg, outlen);
+    }
+    kz_log_debug("control", "%s ok (%llu ms)", verb, (unsigned long long)(kz_now_ms() - t0));
+    json_t *reply = json_pack("{s:b, s:o}", "ok", 1, "result", result ? result : json_null());
+    char *out = kz_reply_dump(reply, outlen);
+    json_decref(reply);
+    return out;
+}
+
+/* ---- Deferred replies (state of the request being dispatched) ------------------- */
+
+typedef struct kz_ctl_client kz_ctl_client;
+
+struct kz_control_pending {
+    kz_ctl_client *c;
+    char verb[64];
+    uint64_t t0;
+};
+
+static kz_ctl_client *kz_current;        /* client whose line is being handled */
+static kz_control_pending *kz_deferred;  /* set by kz_control_defer during that */
+
 char *kz_control_handle(kz_node *n, const char *line, size_t len, size_t *outlen)
 {
     char err[KZ_ERR_MAX] = "";
@@ -242,21 +272,22 @@ char *kz_control_handle(kz_node *n, const char *line, size_t len, size_t *outlen
     if (!args || json_is_null(args))
         args = empty = json_object();
     uint64_t t0 = kz_now_ms();
+    kz_deferred = NULL;
     int rc = v->fn(n, args, &result, err, sizeof err);
     json_decref(empty);
-    if (rc != 0) {
-        const char *msg = err[0] ? err : kz_strerror(rc);
-        kz_log_info("control", "%s refused: %s", v->name, msg);
-        json_decref(result);
-        result = NULL;
-        out = kz_reply_error(rc, msg, outlen);
+    if (rc == KZ_CONTROL_DEFERRED && kz_deferred) {
+        snprintf(kz_deferred->verb, sizeof kz_deferred->verb, "%s", v->name);
+        kz_deferred->t0 = t0;
+        kz_deferred = NULL;
+        *outlen = 0; /* out stays NULL: kz_control_complete replies */
         goto done;
     }
-    kz_log_debug("control", "%s ok (%llu ms)", v->name, (unsigned long long)(kz_now_ms() - t0));
-    json_t *reply = json_pack("{s:b, s:o}", "ok", 1, "result", result ? result : json_null());
+    if (rc == KZ_CONTROL_DEFERRED) {
+        rc = KZ_EINVAL; /* a handler bug: deferred without kz_control_defer */
+        snprintf(err, sizeof err, "%s: internal error (no reply)", v->name);
+    }
+    out = kz_reply_for(v->name, rc, result, err, t0, outlen);
     result = NULL;
-    out = kz_reply_dump(reply, outlen);
-    json_decref(reply);
 done:
     json_decref(result);
     json_decref(req);
@@ -328,8 +359,6 @@ int kz_linebuf_next(kz_linebuf *b, const char **line, size_t *len)
 
 /* ---- Server ---------------------------------------------------------------------- */
 
-typedef struct kz_ctl_client kz_ctl_client;
-
 struct kz_control {
     kz_node *node;
     uv_pipe_t server;
@@ -350,6 +379,7 @@ struct kz_ctl_client {
     bool closing;
     bool reading;
     bool close_after_write;
+    kz_control_pending *pending; /* a deferred reply is awaited: later lines wait */
     size_t writes_pending;
     char rbuf[KZ_CTL_READ_CHUNK];
 };
@@ -369,11 +399,8 @@ static void kz_ctl_maybe_free(kz_control *ctl)
     }
 }
 
-static void kz_ctl_client_closed_cb(uv_handle_t *h)
+static void kz_ctl_client_free(kz_ctl_client *c)
 {
-    kz_ctl_client *c = h->data;
-    if (--c->handles_open > 0)
-        return;
     kz_control *ctl = c->ctl;
     if (c->prev)
         c->prev->next = c->next;
@@ -385,6 +412,15 @@ static void kz_ctl_client_closed_cb(uv_handle_t *h)
     kz_linebuf_close(&c->in);
     free(c);
     kz_ctl_maybe_free(ctl);
+}
+
+static void kz_ctl_client_closed_cb(uv_handle_t *h)
+{
+    kz_ctl_client *c = h->data;
+    if (--c->handles_open > 0)
+        return;
+    if (!c->pending) /* else kz_control_complete frees it */
+        kz_ctl_client_free(c);
 }
 
 static void kz_ctl_client_close(kz_ctl_client *c)
@@ -423,11 +459,11 @@ static void kz_ctl_write_cb(uv_write_t *req, int status)
         kz_ctl_client_close(c);
         return;
     }
-    if (c->close_after_write && c->writes_pending == 0) {
+    if (c->close_after_write && c->writes_pending == 0 && !c->pending) {
         kz_ctl_client_close(c);
         return;
     }
-    if (!c->reading && !c->close_after_write &&
+    if (!c->reading && !c->close_after_write && !c->pending &&
         uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) < KZ_CTL_WQ_LOW) {
         if (uv_read_start((uv_stream_t *)&c->pipe, kz_ctl_alloc_cb, kz_ctl_read_cb) == 0)
             c->reading = true;
@@ -459,6 +495,81 @@ static void kz_ctl_stop_reading(kz_ctl_client *c)
     }
 }
 
+/* Answer one request line; false when its reply was deferred. */
+static bool kz_ctl_answer(kz_ctl_client *c, const char *line, size_t len)
+{
+    size_t outlen;
+    kz_current = c;
+    char *out = kz_control_handle(c->ctl->node, line, len, &outlen);
+    kz_current = NULL;
+    if (!out) {
+        /* Deferred: stop reading and the idle clock until the reply. */
+        kz_ctl_stop_reading(c);
+        uv_timer_stop(&c->idle);
+        return false;
+    }
+    kz_ctl_send(c, out, outlen);
+    return true;
+}
+
+/* Answer the complete lines buffered, in order, until one is deferred. */
+static void kz_ctl_process(kz_ctl_client *c)
+{
+    const char *line;
+    size_t len;
+    while (!c->closing && !c->pending && kz_linebuf_next(&c->in, &line, &len)) {
+        if (!kz_ctl_answer(c, line, len))
+            break;
+    }
+}
+
+bool kz_control_can_defer(const kz_node *n)
+{
+    return kz_current != NULL && n && n->loop != NULL && !kz_current->pending;
+}
+
+kz_control_pending *kz_control_defer(kz_node *n)
+{
+    if (!kz_control_can_defer(n))
+        return NULL;
+    kz_control_pending *p = kz_xcalloc(1, sizeof *p);
+    p->c = kz_current;
+    kz_current->pending = p;
+    kz_deferred = p;
+    return p;
+}
+
+void kz_control_complete(kz_control_pending *p, int rc, json_t *result, const char *err)
+{
+    kz_ctl_client *c = p->c;
+    size_t outlen;
+    char *out = kz_reply_for(p->verb, rc, result, err, p->t0, &outlen);
+    c->pending = NULL;
+    free(p);
+    if (c->closing) {
+        kz_log_debug("control", "reply dropped: the client went away");
+        free(out);
+        if (c->handles_open == 0)
+            kz_ctl_client_free(c);
+        return;
+    }
+    kz_ctl_send(c, out, outlen);
+    if (c->closing)
+        return;
+    if (c->close_after_write) {
+        if (c->writes_pending == 0)
+            kz_ctl_client_close(c);
+        return;
+    }
+    uv_timer_again(&c->idle);
+    kz_ctl_process(c);
+    if (!c->closing && !c->pending && !c->reading &&
+        uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) < KZ_CTL_WQ_LOW) {
+        if (uv_read_start((uv_stream_t *)&c->pipe, kz_ctl_alloc_cb, kz_ctl_read_cb) == 0)
+            c->reading = true;
+    }
+}
+
 static void kz_ctl_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     kz_ctl_client *c = s->data;
@@ -470,16 +581,17 @@ static void kz_ctl_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         kz_ctl_stop_reading(c);
         /* A last request without its '\n' (printf '{...}' | socat) still
          * gets its reply before the connection closes. */
-        if (nread == UV_EOF && c->in.len > c->in.off) {
-            size_t outlen;
-            char *out = kz_control_handle(c->ctl->node, c->in.buf + c->in.off,
-                                          c->in.len - c->in.off, &outlen);
+        if (nread == UV_EOF && c->in.len > c->in.off && !c->pending) {
+            const char *line = c->in.buf + c->in.off;
+            size_t len = c->in.len - c->in.off;
             c->in.off = c->in.len;
-            kz_ctl_send(c, out, outlen);
+            kz_ctl_answer(c, line, len);
             if (c->closing)
                 return;
         }
-        if (c->writes_pending == 0)
+        /* Lines still waiting behind a deferred reply are not answered: the
+         * client has stopped sending, and usually stopped listening. */
+        if (c->writes_pending == 0 && !c->pending)
             kz_ctl_client_close(c);
         else
             c->close_after_write = true;
@@ -500,13 +612,7 @@ static void kz_ctl_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         kz_ctl_send(c, reply, len);
         return;
     }
-    const char *line;
-    size_t len;
-    while (!c->closing && kz_linebuf_next(&c->in, &line, &len)) {
-        size_t outlen;
-        char *out = kz_control_handle(c->ctl->node, line, len, &outlen);
-        kz_ctl_send(c, out, outlen);
-    }
+    kz_ctl_process(c);
     if (!c->closing && uv_stream_get_write_queue_size(s) > KZ_CTL_WQ_HIGH)
         kz_ctl_stop_reading(c); /* resumed by kz_ctl_write_cb when the client catches up */
 }

@@ -76,6 +76,60 @@ static int kz_h_status(kz_node *n, json_t *args, json_t **result, char *err, siz
     return 0;
 }
 
+/* The reply for a finished backup (rc from kz_store_backup). */
+static int kz_backup_result(kz_node *n, int rc, const char *out, const char *path, uint64_t t0,
+                            json_t **result, char *err, size_t errsz)
+{
+    struct stat st;
+    if (rc != 0) {
+        snprintf(err, errsz, "backup to %.300s failed: %s", out, kz_strerror(rc));
+        return rc;
+    }
+    long long bytes = stat(path, &st) == 0 ? (long long)st.st_size : -1;
+    kz_log_info("store", "backup written to %s (%lld bytes, %llu ms)", path, bytes,
+                (unsigned long long)(kz_now_ms() - t0));
+    json_t *keep = json_array();
+    static const char *const files[] = {KZ_FILE_NODE_KEY, KZ_FILE_STORAGE_KEY,
+                                        KZ_FILE_FEDERATION_KEY, KZ_FILE_CONFIG};
+    for (size_t i = 0; i < KZ_ARRAY_LEN(files); i++) {
+        char kp[KZ_PATH_MAX];
+        if (kz_path_join(kp, sizeof kp, n->dir_abs, files[i]) == 0)
+            json_array_append_new(keep, json_string(kp));
+    }
+    *result = json_pack("{s:s, s:I, s:o}", "path", path, "bytes", (json_int_t)bytes, "keep", keep);
+    return *result ? 0 : KZ_ENOMEM;
+}
+
+typedef struct {
+    uv_work_t req;
+    kz_node *n;
+    kz_control_pending *pending;
+    uint64_t t0;
+    int rc;
+    char out[KZ_PATH_MAX], path[KZ_PATH_MAX];
+} kz_backup_job;
+
+/* Thread pool: the copy. LMDB copies from its own read transaction, so
+ * the loop thread keeps writing meanwhile. */
+static void kz_backup_work_cb(uv_work_t *req)
+{
+    kz_backup_job *j = req->data;
+    j->rc = kz_store_backup(j->n->store, j->out);
+}
+
+static void kz_backup_after_cb(uv_work_t *req, int status)
+{
+    kz_backup_job *j = req->data;
+    char err[KZ_ERR_MAX] = "";
+    json_t *result = NULL;
+    int rc = status == 0 ? j->rc : KZ_EIO;
+    rc = kz_backup_result(j->n, rc, j->out, j->path, j->t0, &result, err, sizeof err);
+    if (rc != 0)
+        kz_log_error("store", "%s", err);
+    kz_control_complete(j->pending, rc, result, err);
+    free(j);
+}
+
 static int kz_h_backup(kz_node *n, json_t *args, json_t **result, char *err, size_t errsz)
 {
     static const char *const allowed[] = {"out_dir", NULL};
@@ -109,24 +163,23 @@ static int kz_h_backup(kz_node *n, json_t *args, json_t **result, char *err, siz
         return KZ_EEXIST;
     }
     uint64_t t0 = kz_now_ms();
+    if (kz_control_can_defer(n)) {
+        /* Copying a big store takes a while: on the thread pool, so that
+         * peers and other clients are served meanwhile. */
+        kz_backup_job *j = kz_xcalloc(1, sizeof *j);
+        j->n = n;
+        j->t0 = t0;
+        snprintf(j->out, sizeof j->out, "%s", out);
+        snprintf(j->path, sizeof j->path, "%s", path);
+        j->req.data = j;
+        if (uv_queue_work(n->loop, &j->req, kz_backup_work_cb, kz_backup_after_cb) == 0) {
+            j->pending = kz_control_defer(n);
+            return KZ_CONTROL_DEFERRED;
+        }
+        free(j); /* cannot queue: copy here instead */
+    }
     rc = kz_store_backup(n->store, out);
-    if (rc != 0) {
-        snprintf(err, errsz, "backup to %s failed: %s", out, kz_strerror(rc));
-        return rc;
-    }
-    long long bytes = stat(path, &st) == 0 ? (long long)st.st_size : -1;
-    kz_log_info("store", "backup written to %s (%lld bytes, %llu ms)", path, bytes,
-                (unsigned long long)(kz_now_ms() - t0));
-    json_t *keep = json_array();
-    static const char *const files[] = {KZ_FILE_NODE_KEY, KZ_FILE_STORAGE_KEY,
-                                        KZ_FILE_FEDERATION_KEY, KZ_FILE_CONFIG};
-    for (size_t i = 0; i < KZ_ARRAY_LEN(files); i++) {
-        char kp[KZ_PATH_MAX];
-        if (kz_path_join(kp, sizeof kp, n->dir_abs, files[i]) == 0)
-            json_array_append_new(keep, json_string(kp));
-    }
-    *result = json_pack("{s:s, s:I, s:o}", "path", path, "bytes", (json_int_t)bytes, "keep", keep);
-    return 0;
+    return kz_backup_result(n, rc, out, path, t0, result, err, errsz);
 }
 
 static const kz_control_verb kz_verbs[] = {

@@ -375,7 +375,8 @@ int kz_node_profile_visible(kz_node *n, const uint8_t member[KZ_KEY_BYTES],
 /* A control verb: the handler reads args (a JSON object, never NULL), sets
  * *result to a new reference on success, or returns a KZ_E* code with a
  * message in err. Handlers run on the loop thread; every store write they
- * make is committed before they return. */
+ * make is committed before they return (or, for a deferred reply, before
+ * kz_control_complete). */
 typedef int (*kz_control_fn)(kz_node *n, json_t *args, json_t **result, char *err, size_t errsz);
 typedef struct {
     const char *name;
@@ -390,8 +391,27 @@ void kz_control_verb_each(void (*fn)(void *ud, const kz_control_verb *v), void *
 
 /* Handle one request line (without its '\n'); returns the reply line with
  * its '\n' as a malloc'd string (caller frees) and its length. n may be
- * NULL only in tests that never reach a handler. Never fails. */
+ * NULL only in tests that never reach a handler. Returns NULL (and
+ * *outlen 0) only when the handler deferred its reply (below), which
+ * happens only for a request read from the control socket. */
 char *kz_control_handle(kz_node *n, const char *line, size_t len, size_t *outlen);
+
+/* Deferred replies, for a handler whose work runs off the loop thread (a
+ * backup on the thread pool): when kz_control_can_defer() is true, the
+ * handler may start its work, call kz_control_defer() and return
+ * KZ_CONTROL_DEFERRED; later, on the loop thread, it calls
+ * kz_control_complete() exactly once with what it would have returned.
+ * Meanwhile that client's further requests wait (replies stay in order)
+ * and its idle timeout is suspended; every other client and peer is
+ * served. If the client has gone, the reply is dropped. Outside a socket
+ * request (tests calling kz_control_handle) can_defer is false and the
+ * handler runs synchronously. */
+#define KZ_CONTROL_DEFERRED 1
+typedef struct kz_control_pending kz_control_pending;
+bool kz_control_can_defer(const kz_node *n);
+kz_control_pending *kz_control_defer(kz_node *n);
+/* result: a new reference (stolen) when rc == 0; err: the message otherwise. */
+void kz_control_complete(kz_control_pending *p, int rc, json_t *result, const char *err);
 
 /* Bounded line framing for a byte stream. */
 typedef struct {

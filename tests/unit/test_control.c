@@ -614,6 +614,75 @@ static void test_socket_server(void **state)
     f->node->loop = NULL;
 }
 
+/* A backup is copied on the thread pool and its reply deferred: a request
+ * pipelined behind it on the same connection is answered after it, in
+ * order; another client is served meanwhile; a client that hangs up
+ * before the copy ends costs nothing. */
+static void test_socket_deferred_backup(void **state)
+{
+    fixture *f = *state;
+    uv_loop_t loop;
+    char err[KZ_ERR_MAX], buf[8192], req[1024], bdir[160];
+    bool eof;
+    struct stat st;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    f->node->loop = &loop;
+    assert_int_equal(kz_control_start(f->node, err, sizeof err), 0);
+
+    snprintf(bdir, sizeof bdir, "%s/bk1", f->dir);
+    int fd = connect_ctl(f->dir);
+    int n = snprintf(req, sizeof req,
+                     "{\"cmd\":\"backup\",\"args\":{\"out_dir\":\"%s\"}}\n{\"cmd\":\"status\"}\n",
+                     bdir);
+    send_all(&loop, fd, req, (size_t)n);
+    int other = connect_ctl(f->dir);
+    send_all(&loop, other, "{\"cmd\":\"status\"}\n", 17);
+    pump(&loop, other, buf, sizeof buf, 1, &eof);
+    assert_true(strncmp(buf, "{\"ok\":true", 10) == 0);
+    close(other);
+    size_t len = pump(&loop, fd, buf, sizeof buf, 2, &eof);
+    assert_false(eof);
+    assert_true(len > 0);
+    char *nl = strchr(buf, '\n');
+    assert_non_null(nl);
+    json_error_t je;
+    json_t *r1 = json_loadb(buf, (size_t)(nl - buf), 0, &je);
+    assert_non_null(r1);
+    assert_true(json_is_true(json_object_get(r1, "ok")));
+    json_t *res = json_object_get(r1, "result");
+    const char *path = json_string_value(json_object_get(res, "path"));
+    assert_non_null(path);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(json_integer_value(json_object_get(res, "bytes")), (json_int_t)st.st_size);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    json_decref(r1);
+    /* then the status asked after it, answered only now */
+    assert_true(strncmp(nl + 1, "{\"ok\":true", 10) == 0);
+    assert_non_null(strstr(nl + 1, "\"records\""));
+    /* The same directory again: refused at once, nothing overwritten. */
+    n = snprintf(req, sizeof req, "{\"cmd\":\"backup\",\"args\":{\"out_dir\":\"%s\"}}\n", bdir);
+    send_all(&loop, fd, req, (size_t)n);
+    pump(&loop, fd, buf, sizeof buf, 1, &eof);
+    assert_non_null(strstr(buf, "refusing to overwrite"));
+    close(fd);
+
+    /* Hang up right after asking: the copy finishes, the reply is dropped. */
+    snprintf(bdir, sizeof bdir, "%s/bk2", f->dir);
+    fd = connect_ctl(f->dir);
+    n = snprintf(req, sizeof req, "{\"cmd\":\"backup\",\"args\":{\"out_dir\":\"%s\"}}\n", bdir);
+    send_all(&loop, fd, req, (size_t)n);
+    for (int i = 0; i < 50; i++)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    close(fd);
+    kz_control_stop(f->node);
+    uv_run(&loop, UV_RUN_DEFAULT); /* waits for the copy, frees everything */
+    assert_null(f->node->control);
+    snprintf(req, sizeof req, "%s/data.mdb", bdir);
+    assert_int_equal(stat(req, &st), 0);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    f->node->loop = NULL;
+}
+
 static void test_client_not_running(void **state)
 {
     fixture *f = *state;
@@ -700,6 +769,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_member_flow, node_setup, node_teardown),
     cmocka_unit_test_setup_teardown(test_import_refusals, node_setup, node_teardown),
     cmocka_unit_test_setup_teardown(test_search_reindex, node_setup, node_teardown),
+    cmocka_unit_test_setup_teardown(test_socket_deferred_backup, node_setup, node_teardown),
     cmocka_unit_test_setup_teardown(test_socket_server, node_setup, node_teardown),
     cmocka_unit_test_setup_teardown(test_client_not_running, node_setup, node_teardown),
     cmocka_unit_test_setup_teardown(test_service_hooks, node_setup, node_teardown),
