@@ -246,7 +246,7 @@ static int kz_reindex_wait(kz_cli *cli, json_t **out)
     uint64_t last_shown = 0;
     for (;;) {
         json_t *st;
-        int rc = kz_cli_call(cli, "search.reindex_status", json_object(), &st);
+        int rc = kz_cli_call(cli, "search.reindex_status", NULL, &st);
         if (rc != 0)
             return rc;
         const char *state = kz_jstr(st, "state");
@@ -285,7 +285,7 @@ int kz_cmd_search_reindex(kz_cli *cli, int argc, char **argv)
         return kz_cli_call_print(cli, "search.reindex_status", json_object(), opts[0].set,
                                  &(kz_cli_view){.text = kz_reindex_status_print});
     }
-    if ((rc = kz_cli_call(cli, "search.reindex", json_object(), &r)) != 0)
+    if ((rc = kz_cli_call(cli, "search.reindex", NULL, &r)) != 0)
         return rc;
     if (!json_is_true(json_object_get(r, "started")))
         fprintf(stderr, "kizuna: a rebuild was already running; %s for it\n",
