@@ -308,61 +308,56 @@ static int delete_apply(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_re
     return rc == KZ_EEXIST ? 0 : rc;
 }
 
-/* Move slot forward to r: KZ_ESTALE when the slot's head or high-water mark
- * is not older than r; otherwise a live older head is purged (*purged_old
- * set) and r becomes the live head or, when gone, the high-water mark. */
-static int slot_advance(kz_store *s, MDB_txn *txn, const uint8_t slot[KZ_SLOT_BYTES],
-                        const kz_record *r, bool gone, bool *purged_old)
-{
-    uint8_t old_id[KZ_ID_BYTES];
-    uint64_t old_created;
-    bool old_gone;
-    int rc = kz__head_get(s, txn, slot, &old_created, old_id, &old_gone);
-    if (rc == 0) {
-        if (!kz_record_newer(r->created_ms, r->id, old_created, old_id))
-            return KZ_ESTALE;
-        if (!old_gone) {
-            kz_record old = {0};
-            rc = load(s, txn, old_id, &old);
-            if (rc == 0) {
-                rc = purge(s, txn, &old);
-                kz_record_close(&old);
-                if (rc)
-                    return rc;
-                *purged_old = true;
-            } else if (rc != KZ_ENOTFOUND) {
-                return rc;
-            }
-        }
-    } else if (rc != KZ_ENOTFOUND) {
-        return rc;
-    }
-    return slot_mark(s, txn, slot, r, gone);
-}
+/* r's replaceable slot, and its head or high-water mark when it has one. */
+typedef struct {
+    bool has;                   /* r is replaceable (kz_record_slot) */
+    bool headed;                /* the slot has a head or a mark */
+    bool gone;                  /* ... and it is a deleted head's mark */
+    uint64_t created;
+    uint8_t slot[KZ_SLOT_BYTES];
+    uint8_t id[KZ_ID_BYTES];
+} slot_state;
 
-/* Would r move its slot forward? Read-only: 0, KZ_ESTALE when the slot's
- * head or high-water mark is not older than r, or a store failure. */
-static int slot_check(kz_store *s, MDB_txn *txn, const kz_record *r)
+/* Read r's slot into *st and decide whether r may move it forward.
+ * Read-only: 0 (also when r has no slot), KZ_ESTALE when the head or mark
+ * is not older than r, or a store failure. */
+static int slot_check(kz_store *s, MDB_txn *txn, const kz_record *r, slot_state *st)
 {
-    uint8_t slot[KZ_SLOT_BYTES], old_id[KZ_ID_BYTES];
-    uint64_t old_created;
-    bool old_gone;
-    if (!kz_record_slot(r, slot))
+    memset(st, 0, sizeof *st);
+    if (!kz_record_slot(r, st->slot))
         return 0;
-    int rc = kz__head_get(s, txn, slot, &old_created, old_id, &old_gone);
+    st->has = true;
+    int rc = kz__head_get(s, txn, st->slot, &st->created, st->id, &st->gone);
     if (rc == KZ_ENOTFOUND)
         return 0;
     if (rc)
         return rc;
-    return kz_record_newer(r->created_ms, r->id, old_created, old_id) ? 0 : KZ_ESTALE;
+    st->headed = true;
+    return kz_record_newer(r->created_ms, r->id, st->created, st->id) ? 0 : KZ_ESTALE;
 }
 
-static int apply_slot(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *res)
+/* Move the slot slot_check allowed forward to r: a live older head is
+ * purged (*purged_old set) and r becomes the live head or, when gone, the
+ * high-water mark. Nothing to do for a record without a slot. */
+static int slot_advance(kz_store *s, MDB_txn *txn, const slot_state *st, const kz_record *r,
+                        bool gone, bool *purged_old)
 {
-    uint8_t slot[KZ_SLOT_BYTES];
-    if (!kz_record_slot(r, slot))
+    if (!st->has)
         return 0;
-    return slot_advance(s, txn, slot, r, false, &res->replaced);
+    if (st->headed && !st->gone) {
+        kz_record old = {0};
+        int rc = load(s, txn, st->id, &old);
+        if (rc == 0) {
+            rc = purge(s, txn, &old);
+            kz_record_close(&old);
+            if (rc)
+                return rc;
+            *purged_old = true;
+        } else if (rc != KZ_ENOTFOUND) {
+            return rc;
+        }
+    }
+    return slot_mark(s, txn, st->slot, r, gone);
 }
 
 /* r arrived after its deletion. Had it come first it would have replaced
@@ -374,13 +369,11 @@ static int apply_slot(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_resu
 static int raise_floor(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *res,
                        bool *wrote)
 {
-    uint8_t slot[KZ_SLOT_BYTES];
-    if (!kz_record_slot(r, slot))
+    slot_state st;
+    int rc = slot_check(s, txn, r, &st);
+    if (rc == KZ_ESTALE || (rc == 0 && !st.has))
         return 0;
-    int rc = slot_advance(s, txn, slot, r, true, &res->purged);
-    if (rc == KZ_ESTALE)
-        return 0;
-    if (rc == 0)
+    if (rc == 0 && (rc = slot_advance(s, txn, &st, r, true, &res->purged)) == 0)
         *wrote = true;
     return rc;
 }
@@ -464,7 +457,8 @@ static int apply(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *r
             (rc = delete_check(s, txn, r)) != 0)
             return rc;
     }
-    if ((rc = slot_check(s, txn, r)) != 0)
+    slot_state st;
+    if ((rc = slot_check(s, txn, r, &st)) != 0)
         return rc;
 
     /* Every refusal has been decided, before anything was written: from
@@ -472,10 +466,10 @@ static int apply(kz_store *s, MDB_txn *txn, const kz_record *r, kz_put_result *r
      * transaction. So a batch needs no nested transaction per record. A
      * refusal code from below would mean a check above is missing; it is
      * reported as a store failure so the partial writes are never kept. */
-    if (r->type == KZ_T_DELETE)
+    if (r->type == KZ_T_DELETE) /* a delete has no slot: st stays valid */
         rc = delete_apply(s, txn, r, res);
     if (rc == 0)
-        rc = apply_slot(s, txn, r, res);
+        rc = slot_advance(s, txn, &st, r, false, &res->replaced);
     if (rc == 0)
         rc = insert(s, txn, r);
     return is_refusal(rc) ? KZ_ESTORE : rc;
