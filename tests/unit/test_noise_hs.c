@@ -10,55 +10,8 @@
 #include "kz_test.h"
 #include "kz_noise.h"
 
-#define FIELD_MAX 128
-
-typedef struct {
-    uint8_t b[FIELD_MAX];
-    size_t n;
-    int present;
-} blob;
-
-static void hex_blob(blob *b, const char *hex)
-{
-    size_t len = strlen(hex);
-    if (strcmp(hex, "-") == 0)
-        len = 0;
-    assert_true(len % 2 == 0 && len / 2 <= FIELD_MAX);
-    b->n = len / 2;
-    b->present = 1;
-    if (b->n)
-        assert_int_equal(kz_hex_decode(b->b, b->n, hex), 0);
-}
-
-static FILE *open_vectors(const char *file)
-{
-    char path[1024];
-    int n = snprintf(path, sizeof path, "%s/tests/vectors/%s", KZ_SOURCE_DIR, file);
-    assert_true(n > 0 && (size_t)n < sizeof path);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    return f;
-}
-
-/* Split a line into at most 3 space-separated words (modifies line). */
-static int words(char *line, char *w[3])
-{
-    int n = 0;
-    char *p = line;
-    while (*p && n < 3) {
-        while (*p == ' ' || *p == '\n' || *p == '\r')
-            p++;
-        if (!*p)
-            break;
-        w[n++] = p;
-        while (*p && *p != ' ' && *p != '\n' && *p != '\r')
-            p++;
-        if (*p)
-            *p++ = '\0';
-    }
-    return n;
-}
+#define VEC_FIELD_MAX 128
+#include "vector_fixtures.h"
 
 /* ---- kizuna handshake ------------------------------------------------------- */
 
