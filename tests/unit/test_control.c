@@ -20,6 +20,8 @@
 
 #include "kz_node.h"
 
+#include "control_fixtures.h"
+
 /* ---- helpers -------------------------------------------------------------------- */
 
 static json_t *handle(kz_node *n, const char *line)
@@ -62,52 +64,9 @@ static json_t *expect_ok(kz_node *n, const char *line)
     return res;
 }
 
-typedef struct {
-    char root[64];
-    char dir[96];
-    kz_node *node;
-} fixture;
-
 static int node_setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    char fedpath[128], err[KZ_ERR_MAX];
-    uint8_t fed[32], id[32];
-    if (!f || sodium_init() < 0)
-        return -1;
-    kz_log_level_set(getenv("KZ_TEST_DEBUG") ? KZ_LOG_DEBUG : KZ_LOG_ERROR);
-    snprintf(f->root, sizeof f->root, "/tmp/kz-test-ctl-XXXXXX");
-    if (!mkdtemp(f->root))
-        return -1;
-    snprintf(fedpath, sizeof fedpath, "%s/fed.key", f->root);
-    snprintf(f->dir, sizeof f->dir, "%s/n", f->root);
-    randombytes_buf(fed, sizeof fed);
-    if (kz_keyfile_write(fedpath, KZ_KEY_FEDERATION, fed, err, sizeof err) != 0)
-        return -1;
-    kz_init_opts o = {.dir = f->dir, .name = "テスト株式会社", .federation_key_path = fedpath,
-                      .listen = "127.0.0.1:17420"};
-    if (kz_datadir_init(&o, id, err, sizeof err) != 0) {
-        fprintf(stderr, "init: %s\n", err);
-        return -1;
-    }
-    if (kz_node_create(&f->node, f->dir, NULL, err, sizeof err) != 0) {
-        fprintf(stderr, "create: %s\n", err);
-        return -1;
-    }
-    kz_log_level_set(getenv("KZ_TEST_DEBUG") ? KZ_LOG_DEBUG : KZ_LOG_ERROR);
-    *state = f;
-    return 0;
-}
-
-static int node_teardown(void **state)
-{
-    fixture *f = *state;
-    char cmd[128];
-    kz_node_free(f->node);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->root);
-    int rc = system(cmd);
-    free(f);
-    return rc == 0 ? 0 : -1;
+    return ctl_node_setup(state, "/tmp/kz-test-ctl-XXXXXX", "テスト株式会社", "127.0.0.1:17420");
 }
 
 static long long record_count(kz_node *n)

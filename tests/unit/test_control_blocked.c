@@ -10,49 +10,11 @@
 
 #include "kz_node.h"
 
-typedef struct {
-    char root[64];
-    char dir[96];
-    kz_node *node;
-} fixture;
+#include "control_fixtures.h"
 
 static int node_setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    char fedpath[128], err[KZ_ERR_MAX];
-    uint8_t fed[32], id[32];
-    if (!f || sodium_init() < 0)
-        return -1;
-    kz_log_level_set(getenv("KZ_TEST_DEBUG") ? KZ_LOG_DEBUG : KZ_LOG_ERROR);
-    snprintf(f->root, sizeof f->root, "/tmp/kz-test-blk-XXXXXX");
-    if (!mkdtemp(f->root))
-        return -1;
-    snprintf(fedpath, sizeof fedpath, "%s/fed.key", f->root);
-    snprintf(f->dir, sizeof f->dir, "%s/n", f->root);
-    randombytes_buf(fed, sizeof fed);
-    if (kz_keyfile_write(fedpath, KZ_KEY_FEDERATION, fed, err, sizeof err) != 0)
-        return -1;
-    kz_init_opts o = {.dir = f->dir, .name = "Home", .federation_key_path = fedpath,
-                      .listen = "127.0.0.1:17431"};
-    if (kz_datadir_init(&o, id, err, sizeof err) != 0 ||
-        kz_node_create(&f->node, f->dir, NULL, err, sizeof err) != 0) {
-        fprintf(stderr, "setup: %s\n", err);
-        return -1;
-    }
-    kz_log_level_set(getenv("KZ_TEST_DEBUG") ? KZ_LOG_DEBUG : KZ_LOG_ERROR);
-    *state = f;
-    return 0;
-}
-
-static int node_teardown(void **state)
-{
-    fixture *f = *state;
-    char cmd[128];
-    kz_node_free(f->node);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->root);
-    int rc = system(cmd);
-    free(f);
-    return rc == 0 ? 0 : -1;
+    return ctl_node_setup(state, "/tmp/kz-test-blk-XXXXXX", "Home", "127.0.0.1:17431");
 }
 
 /* One request; returns the reply's "code" (0 when ok). */
