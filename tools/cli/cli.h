@@ -70,6 +70,10 @@ const char *kz_cli_data(kz_cli *cli);
  * 0 is returned; otherwise the error is printed and the exit code returned
  * (KZ_EXIT_NOTRUNNING when kizunad is not running). */
 int kz_cli_call(kz_cli *cli, const char *cmd, json_t *args, json_t **result);
+/* o[key] as a string ("" when absent or not a string; valid while o is). */
+const char *kz_cli_jstr(json_t *o, const char *key);
+/* o[key] as an integer (0 when absent or not an integer). */
+long long kz_cli_jint(json_t *o, const char *key);
 /* Print JSON (indented) on stdout. Returns 0 or KZ_EXIT_ERROR. */
 int kz_cli_print_json(json_t *j);
 

@@ -6,17 +6,6 @@
 
 #include "kz_contact.h"
 
-static const char *kz_jstr(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
-static long long kz_jint(json_t *o, const char *key)
-{
-    return (long long)json_integer_value(json_object_get(o, key));
-}
-
 int kz_cmd_contact_send(kz_cli *cli, int argc, char **argv)
 {
     char *pos[3];
@@ -38,12 +27,13 @@ int kz_cmd_contact_send(kz_cli *cli, int argc, char **argv)
 static void kz_contact_print(json_t *c, const void *ctx)
 {
     (void)ctx;
-    printf("%s  %s  %-8s %-8s from %s %s\n", kz_jstr(c, "contact_id"), kz_jstr(c, "received"),
-           kz_jstr(c, "kind"), kz_jstr(c, "state"), kz_jstr(c, "from"), kz_jstr(c, "from_name"));
-    if (kz_jstr(c, "message")[0])
-        printf("    %s\n", kz_jstr(c, "message"));
-    if (kz_jstr(c, "reveal")[0])
-        printf("    revealed: %s\n", kz_jstr(c, "reveal"));
+    printf("%s  %s  %-8s %-8s from %s %s\n", kz_cli_jstr(c, "contact_id"),
+           kz_cli_jstr(c, "received"), kz_cli_jstr(c, "kind"), kz_cli_jstr(c, "state"),
+           kz_cli_jstr(c, "from"), kz_cli_jstr(c, "from_name"));
+    if (kz_cli_jstr(c, "message")[0])
+        printf("    %s\n", kz_cli_jstr(c, "message"));
+    if (kz_cli_jstr(c, "reveal")[0])
+        printf("    revealed: %s\n", kz_cli_jstr(c, "reveal"));
 }
 
 int kz_cmd_contact_inbox(kz_cli *cli, int argc, char **argv)
@@ -110,16 +100,16 @@ static void kz_inbox_print(json_t *r, const void *ctx)
     if (json_array_size(items) == 0)
         printf("nothing new\n");
     json_array_foreach(items, i, it) {
-        const char *kind = kz_jstr(it, "kind");
-        printf("%s  %-9s  ", kz_jstr(it, "time"), kind);
+        const char *kind = kz_cli_jstr(it, "kind");
+        printf("%s  %-9s  ", kz_cli_jstr(it, "time"), kind);
         if (strcmp(kind, "event") == 0)
-            printf("starts soon: %s (%s)\n", kz_jstr(it, "title"), kz_jstr(it, "id"));
+            printf("starts soon: %s (%s)\n", kz_cli_jstr(it, "title"), kz_cli_jstr(it, "id"));
         else if (strcmp(kind, "contact") == 0)
-            printf("from %s: %s\n", kz_jstr(it, "from_name"),
-                   kz_jstr(json_object_get(it, "contact"), "message"));
+            printf("from %s: %s\n", kz_cli_jstr(it, "from_name"),
+                   kz_cli_jstr(json_object_get(it, "contact"), "message"));
         else
-            printf("from %s (%s) %s\n", kz_jstr(it, "from_name"), kz_jstr(it, "id"),
-                   kz_jstr(it, "text"));
+            printf("from %s (%s) %s\n", kz_cli_jstr(it, "from_name"), kz_cli_jstr(it, "id"),
+                   kz_cli_jstr(it, "text"));
     }
 }
 
@@ -147,30 +137,34 @@ static void kz_metrics_print(json_t *r, const void *ctx)
     json_t *rl = json_object_get(r, "relay"), *rq = json_object_get(r, "requests");
     json_t *ev = json_object_get(r, "events"), *x = json_object_get(r, "cross_company");
     json_t *med = json_object_get(rq, "median_first_reply_s");
-    printf("since            %s\n", json_is_string(json_object_get(r, "since")) ? kz_jstr(r, "since") : "the beginning");
+    printf("since            %s\n",
+           json_is_string(json_object_get(r, "since")) ? kz_cli_jstr(r, "since") : "the beginning");
     printf("members          %lld registered, %lld active, %lld posted (%.0f%%)\n",
-           kz_jint(m, "registered"), kz_jint(m, "active"), kz_jint(m, "posted"),
+           kz_cli_jint(m, "registered"), kz_cli_jint(m, "active"), kz_cli_jint(m, "posted"),
            100.0 * json_real_value(json_object_get(m, "posted_share")));
-    printf("posts            %lld\n", kz_jint(p, "total"));
+    printf("posts            %lld\n", kz_cli_jint(p, "total"));
     printf("relay            %lld intro posts, %lld nominations, %lld nominees posted\n",
-           kz_jint(rl, "intro_posts"), kz_jint(rl, "nominations"), kz_jint(rl, "nominees_posted"));
+           kz_cli_jint(rl, "intro_posts"), kz_cli_jint(rl, "nominations"),
+           kz_cli_jint(rl, "nominees_posted"));
     char median[32] = "n/a";
     if (json_is_integer(med))
         snprintf(median, sizeof median, "%lld s", (long long)json_integer_value(med));
     printf("requests         %lld, %lld replies (%.2f per request), median first reply %s\n",
-           kz_jint(rq, "total"), kz_jint(rq, "replies"),
+           kz_cli_jint(rq, "total"), kz_cli_jint(rq, "replies"),
            json_real_value(json_object_get(rq, "replies_per_request")), median);
-    printf("replies          %lld\nreactions        %lld\ncontacts         %lld\n", kz_jint(r, "replies"),
-           kz_jint(r, "reactions"), kz_jint(r, "contacts"));
-    printf("events           %lld, RSVPs %lld going / %lld maybe / %lld no, %lld confirmed seats, %lld waitlisted\n",
-           kz_jint(ev, "events"), kz_jint(ev, "rsvp_going"), kz_jint(ev, "rsvp_maybe"),
-           kz_jint(ev, "rsvp_no"), kz_jint(ev, "confirmed"), kz_jint(ev, "waitlisted"));
-    printf("cross-company    %lld replies, %lld contacts\n", kz_jint(x, "replies"), kz_jint(x, "contacts"));
+    printf("replies          %lld\nreactions        %lld\ncontacts         %lld\n",
+           kz_cli_jint(r, "replies"), kz_cli_jint(r, "reactions"), kz_cli_jint(r, "contacts"));
+    printf("events           %lld, RSVPs %lld going / %lld maybe / %lld no, %lld confirmed seats, "
+           "%lld waitlisted\n",
+           kz_cli_jint(ev, "events"), kz_cli_jint(ev, "rsvp_going"), kz_cli_jint(ev, "rsvp_maybe"),
+           kz_cli_jint(ev, "rsvp_no"), kz_cli_jint(ev, "confirmed"), kz_cli_jint(ev, "waitlisted"));
+    printf("cross-company    %lld replies, %lld contacts\n", kz_cli_jint(x, "replies"),
+           kz_cli_jint(x, "contacts"));
     size_t i;
     json_t *b;
     printf("posts per two weeks:\n");
     json_array_foreach(json_object_get(p, "per_two_weeks"), i, b)
-        printf("  %s  %lld\n", kz_jstr(b, "from"), kz_jint(b, "posts"));
+        printf("  %s  %lld\n", kz_cli_jstr(b, "from"), kz_cli_jint(b, "posts"));
 }
 
 int kz_cmd_metrics(kz_cli *cli, int argc, char **argv)

@@ -7,17 +7,6 @@
 
 #include "kz_talk.h"
 
-static const char *kz_jstr(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
-static long long kz_jint(json_t *o, const char *key)
-{
-    return (long long)json_integer_value(json_object_get(o, key));
-}
-
 int kz_cmd_event_create(kz_cli *cli, int argc, char **argv)
 {
     kz_cli_opt opts[] = {
@@ -63,7 +52,8 @@ int kz_cmd_event_create(kz_cli *cli, int argc, char **argv)
         unsigned long c = strtoul(cap, &end, 10);
         if (!cap[0] || cap[0] == '-' || cap[0] == '+' || *end || errno || c > 1000000) {
             json_decref(args);
-            return kz_cli_usage_error(cli, "--capacity must be a number 0..1000000 (0 = unlimited)");
+            return kz_cli_usage_error(cli,
+                                      "--capacity must be a number 0..1000000 (0 = unlimited)");
         }
         json_object_set_new(args, "capacity", json_integer((json_int_t)c));
     }
@@ -74,14 +64,15 @@ int kz_cmd_event_create(kz_cli *cli, int argc, char **argv)
 static void kz_event_print(json_t *e, const void *ctx)
 {
     (void)ctx;
-    printf("%s  %s %s  [%s]  %s  going %lld/%s", kz_jstr(e, "event_id"), kz_jstr(e, "start"),
-           kz_jstr(e, "tz"), kz_jstr(e, "room"), kz_jstr(e, "title"), kz_jint(e, "confirmed"),
-           kz_jint(e, "capacity") ? "" : "unlimited");
-    if (kz_jint(e, "capacity"))
-        printf("%lld", kz_jint(e, "capacity"));
-    if (kz_jint(e, "waitlisted"))
-        printf(", waitlisted %lld", kz_jint(e, "waitlisted"));
-    printf(", maybe %lld\n", kz_jint(e, "maybe"));
+    printf("%s  %s %s  [%s]  %s  going %lld/%s", kz_cli_jstr(e, "event_id"),
+           kz_cli_jstr(e, "start"), kz_cli_jstr(e, "tz"), kz_cli_jstr(e, "room"),
+           kz_cli_jstr(e, "title"), kz_cli_jint(e, "confirmed"),
+           kz_cli_jint(e, "capacity") ? "" : "unlimited");
+    if (kz_cli_jint(e, "capacity"))
+        printf("%lld", kz_cli_jint(e, "capacity"));
+    if (kz_cli_jint(e, "waitlisted"))
+        printf(", waitlisted %lld", kz_cli_jint(e, "waitlisted"));
+    printf(", maybe %lld\n", kz_cli_jint(e, "maybe"));
 }
 
 int kz_cmd_event_list(kz_cli *cli, int argc, char **argv)
@@ -109,23 +100,23 @@ int kz_cmd_event_list(kz_cli *cli, int argc, char **argv)
 static void kz_event_print_full(json_t *r, const void *ctx)
 {
     kz_event_print(r, ctx);
-    if (kz_jstr(r, "end")[0])
-        printf("ends       %s\n", kz_jstr(r, "end"));
-    if (kz_jstr(r, "place")[0])
-        printf("place      %s\n", kz_jstr(r, "place"));
-    if (kz_jstr(r, "link")[0])
-        printf("link       %s\n", kz_jstr(r, "link"));
-    printf("organiser  %s\n", kz_jstr(r, "organiser"));
-    if (kz_jstr(r, "description")[0])
-        printf("\n%s\n", kz_jstr(r, "description"));
+    if (kz_cli_jstr(r, "end")[0])
+        printf("ends       %s\n", kz_cli_jstr(r, "end"));
+    if (kz_cli_jstr(r, "place")[0])
+        printf("place      %s\n", kz_cli_jstr(r, "place"));
+    if (kz_cli_jstr(r, "link")[0])
+        printf("link       %s\n", kz_cli_jstr(r, "link"));
+    printf("organiser  %s\n", kz_cli_jstr(r, "organiser"));
+    if (kz_cli_jstr(r, "description")[0])
+        printf("\n%s\n", kz_cli_jstr(r, "description"));
     json_t *att = json_object_get(r, "attendees");
     if (json_is_array(att)) {
         size_t i;
         json_t *a;
         printf("\nattendees:\n");
         json_array_foreach(att, i, a)
-            printf("  %-10s  %s  %s  %s\n", kz_jstr(a, "place"), kz_jstr(a, "member_id"),
-                   kz_jstr(a, "answered"), kz_jstr(a, "name"));
+            printf("  %-10s  %s  %s  %s\n", kz_cli_jstr(a, "place"), kz_cli_jstr(a, "member_id"),
+                   kz_cli_jstr(a, "answered"), kz_cli_jstr(a, "name"));
     }
 }
 
@@ -159,7 +150,9 @@ int kz_cmd_rsvp(kz_cli *cli, int argc, char **argv)
         (rc = kz_cli_check_id(cli, "EVENT_ID", pos[1])) != 0)
         return rc;
     if (kz_rsvp_status_parse(pos[2]) < 0)
-        return kz_cli_usage_error(cli, "the answer must be going, maybe or no, not '%.20s'", pos[2]);
-    json_t *args = json_pack("{s:s, s:s, s:s}", "member", pos[0], "event", pos[1], "status", pos[2]);
+        return kz_cli_usage_error(cli, "the answer must be going, maybe or no, not '%.20s'",
+                                  pos[2]);
+    json_t *args =
+        json_pack("{s:s, s:s, s:s}", "member", pos[0], "event", pos[1], "status", pos[2]);
     return kz_cli_call_print_id(cli, "rsvp", args, "rsvp_id");
 }

@@ -4,12 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *kz_jstr(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
 static void kz_years(char *out, size_t outsz, json_t *joined, json_t *left)
 {
     if (!json_is_integer(joined) && !json_is_integer(left)) {
@@ -57,7 +51,8 @@ int kz_cmd_member_add(kz_cli *cli, int argc, char **argv)
         (ls && (rc = kz_cli_check_year(cli, "--left", ls, &left)) != 0))
         return rc;
     if (role && kz_role_parse(role) < 0)
-        return kz_cli_usage_error(cli, "--role must be alumni, employee or secretariat, not '%.20s'", role);
+        return kz_cli_usage_error(
+            cli, "--role must be alumni, employee or secretariat, not '%.20s'", role);
     if (joined && left && left < joined)
         return kz_cli_usage_error(cli, "--left (%d) is before --joined (%d)", left, joined);
     json_t *args = json_pack("{s:s, s:s}", "name", name, "reading", reading);
@@ -80,10 +75,10 @@ static void kz_member_print(json_t *m, const void *ctx)
     char years[24];
     (void)ctx;
     kz_years(years, sizeof years, json_object_get(m, "joined"), json_object_get(m, "left"));
-    printf("%s  %-7s  %-11s  %-9s  %s", kz_jstr(m, "member_id"), kz_jstr(m, "status"),
-           kz_jstr(m, "role"), years, kz_jstr(m, "name"));
-    if (kz_jstr(m, "reading")[0])
-        printf(" (%s)", kz_jstr(m, "reading"));
+    printf("%s  %-7s  %-11s  %-9s  %s", kz_cli_jstr(m, "member_id"), kz_cli_jstr(m, "status"),
+           kz_cli_jstr(m, "role"), years, kz_cli_jstr(m, "name"));
+    if (kz_cli_jstr(m, "reading")[0])
+        printf(" (%s)", kz_cli_jstr(m, "reading"));
     printf("\n");
 }
 
@@ -183,7 +178,8 @@ static void kz_print_field(const char *label, json_t *v)
         json_t *e;
         if (json_array_size(v) == 0)
             printf("-");
-        json_array_foreach(v, i, e) printf("%s%s", i ? ", " : "", json_string_value(e) ? json_string_value(e) : "?");
+        json_array_foreach(v, i, e)
+            printf("%s%s", i ? ", " : "", json_string_value(e) ? json_string_value(e) : "?");
         printf("\n");
     } else if (json_is_boolean(v)) {
         printf("%s\n", json_is_true(v) ? "yes" : "no");

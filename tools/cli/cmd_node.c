@@ -7,17 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *kz_jstr(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
-static long long kz_jint(json_t *o, const char *key)
-{
-    return (long long)json_integer_value(json_object_get(o, key));
-}
-
 static void kz_bytes_human(char *out, size_t outsz, long long b)
 {
     if (b >= 1024LL * 1024 * 1024)
@@ -33,22 +22,24 @@ static void kz_bytes_human(char *out, size_t outsz, long long b)
 static void kz_status_print(json_t *r, const void *ctx)
 {
     (void)ctx;
-    long long up = kz_jint(r, "uptime_s");
+    long long up = kz_cli_jint(r, "uptime_s");
     json_t *members = json_object_get(r, "members");
     json_t *store = json_object_get(r, "store");
     json_t *peers = json_object_get(r, "peers");
     char used[32], map[32];
-    kz_bytes_human(used, sizeof used, kz_jint(store, "used_bytes"));
-    kz_bytes_human(map, sizeof map, kz_jint(store, "map_bytes"));
-    printf("node id     %s\n", kz_jstr(r, "node_id"));
-    printf("name        %s\n", kz_jstr(r, "name"));
-    printf("version     %s\n", kz_jstr(r, "version"));
+    kz_bytes_human(used, sizeof used, kz_cli_jint(store, "used_bytes"));
+    kz_bytes_human(map, sizeof map, kz_cli_jint(store, "map_bytes"));
+    printf("node id     %s\n", kz_cli_jstr(r, "node_id"));
+    printf("name        %s\n", kz_cli_jstr(r, "name"));
+    printf("version     %s\n", kz_cli_jstr(r, "version"));
     printf("uptime      %lldd %02lld:%02lld:%02lld (since %s)\n", up / 86400, (up / 3600) % 24,
-           (up / 60) % 60, up % 60, kz_jstr(r, "started"));
-    printf("listen      %s (advertised as %s)\n", kz_jstr(r, "listen"), kz_jstr(r, "advertise"));
-    printf("http        %s\n", kz_jstr(r, "http"));
-    printf("members     %lld (%lld revoked)\n", kz_jint(members, "total"), kz_jint(members, "revoked"));
-    printf("records     %lld", kz_jint(r, "records"));
+           (up / 60) % 60, up % 60, kz_cli_jstr(r, "started"));
+    printf("listen      %s (advertised as %s)\n", kz_cli_jstr(r, "listen"),
+           kz_cli_jstr(r, "advertise"));
+    printf("http        %s\n", kz_cli_jstr(r, "http"));
+    printf("members     %lld (%lld revoked)\n", kz_cli_jint(members, "total"),
+           kz_cli_jint(members, "revoked"));
+    printf("records     %lld", kz_cli_jint(r, "records"));
     const char *key;
     json_t *val;
     bool first = true;
@@ -59,13 +50,13 @@ static void kz_status_print(json_t *r, const void *ctx)
         }
     }
     printf("\n");
-    printf("tombstones  %lld\n", kz_jint(r, "tombstones"));
+    printf("tombstones  %lld\n", kz_cli_jint(r, "tombstones"));
     printf("store       %s used, map %s\n", used, map);
-    if (kz_jint(peers, "known") == 0)
+    if (kz_cli_jint(peers, "known") == 0)
         printf("peers       none yet\n");
     else
-        printf("peers       %lld known, %lld connected\n", kz_jint(peers, "known"),
-               kz_jint(peers, "connected"));
+        printf("peers       %lld known, %lld connected\n", kz_cli_jint(peers, "known"),
+               kz_cli_jint(peers, "connected"));
 }
 
 int kz_cmd_status(kz_cli *cli, int argc, char **argv)
@@ -103,12 +94,13 @@ static void kz_backup_print(json_t *r, const void *ctx)
     size_t i;
     json_t *f;
     (void)ctx;
-    kz_bytes_human(size, sizeof size, kz_jint(r, "bytes"));
-    printf("backup written: %s (%s)\n", kz_jstr(r, "path"), size);
+    kz_bytes_human(size, sizeof size, kz_cli_jint(r, "bytes"));
+    printf("backup written: %s (%s)\n", kz_cli_jstr(r, "path"), size);
     printf("The backup deliberately omits the secret keys. Keep safe, separate copies of:\n");
     json_array_foreach(json_object_get(r, "keep"), i, f)
         printf("  %s\n", json_string_value(f) ? json_string_value(f) : "");
-    printf("To restore: put data.mdb and these files in a new directory (chmod 700) and run kizunad --data on it.\n");
+    printf("To restore: put data.mdb and these files in a new directory (chmod 700) and run "
+           "kizunad --data on it.\n");
 }
 
 int kz_cmd_backup(kz_cli *cli, int argc, char **argv)

@@ -5,17 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *kz_pstr(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
-static long long kz_pint(json_t *o, const char *key)
-{
-    return (long long)json_integer_value(json_object_get(o, key));
-}
-
 /* "2026-11-24T10:00:00.123Z" or "never". */
 static const char *kz_ptime(json_t *o, const char *key)
 {
@@ -121,18 +110,18 @@ int kz_cmd_peer_list(kz_cli *cli, int argc, char **argv)
         printf("no peers yet (add one with: kizuna peer add HOST:PORT NODE_ID)\n");
     json_array_foreach(list, i, p) {
         char bi[16], bo[16];
-        kz_human(bi, sizeof bi, kz_pint(p, "bytes_in"));
-        kz_human(bo, sizeof bo, kz_pint(p, "bytes_out"));
-        const char *addr = kz_pstr(p, "address");
-        printf("%s  %-10s  %s\n", kz_pstr(p, "node_id"), kz_pstr(p, "state"),
-               kz_pstr(p, "name")[0] ? kz_pstr(p, "name") : "(name not known yet)");
+        kz_human(bi, sizeof bi, kz_cli_jint(p, "bytes_in"));
+        kz_human(bo, sizeof bo, kz_cli_jint(p, "bytes_out"));
+        const char *addr = kz_cli_jstr(p, "address");
+        printf("%s  %-10s  %s\n", kz_cli_jstr(p, "node_id"), kz_cli_jstr(p, "state"),
+               kz_cli_jstr(p, "name")[0] ? kz_cli_jstr(p, "name") : "(name not known yet)");
         printf("    address %s%s%s%s, last contact %s\n", addr[0] ? addr : "(inbound only)",
-               kz_pstr(p, "remote")[0] ? " (linked " : "", kz_pstr(p, "direction"),
-               kz_pstr(p, "remote")[0] ? ")" : "", kz_ptime(p, "last_contact"));
-        printf("    records in %lld, out %lld; bytes in %s, out %s\n", kz_pint(p, "records_in"),
-               kz_pint(p, "records_out"), bi, bo);
-        if (kz_pstr(p, "last_error")[0])
-            printf("    last error: %s\n", kz_pstr(p, "last_error"));
+               kz_cli_jstr(p, "remote")[0] ? " (linked " : "", kz_cli_jstr(p, "direction"),
+               kz_cli_jstr(p, "remote")[0] ? ")" : "", kz_ptime(p, "last_contact"));
+        printf("    records in %lld, out %lld; bytes in %s, out %s\n", kz_cli_jint(p, "records_in"),
+               kz_cli_jint(p, "records_out"), bi, bo);
+        if (kz_cli_jstr(p, "last_error")[0])
+            printf("    last error: %s\n", kz_cli_jstr(p, "last_error"));
     }
     json_decref(r);
     return KZ_EXIT_OK;
@@ -147,19 +136,20 @@ int kz_cmd_sync_status(kz_cli *cli, int argc, char **argv)
     if (rc != 0 || printed)
         return rc;
     printf("records in %lld, out %lld, rejected %lld; waiting for attestation %lld; index %lld\n",
-           kz_pint(r, "records_in"), kz_pint(r, "records_out"), kz_pint(r, "records_rejected"),
-           kz_pint(r, "held_records"), kz_pint(r, "index_items"));
+           kz_cli_jint(r, "records_in"), kz_cli_jint(r, "records_out"),
+           kz_cli_jint(r, "records_rejected"), kz_cli_jint(r, "held_records"),
+           kz_cli_jint(r, "index_items"));
     if (json_array_size(list) == 0)
         printf("no peers yet\n");
     json_array_foreach(list, i, p) {
         char bi[16], bo[16];
-        kz_human(bi, sizeof bi, kz_pint(p, "bytes_in"));
-        kz_human(bo, sizeof bo, kz_pint(p, "bytes_out"));
-        printf("%.16s  %-10s  last sync %s (%lld differences)%s\n", kz_pstr(p, "node_id"),
-               kz_pstr(p, "state"), kz_ptime(p, "last_sync"), kz_pint(p, "differences"),
+        kz_human(bi, sizeof bi, kz_cli_jint(p, "bytes_in"));
+        kz_human(bo, sizeof bo, kz_cli_jint(p, "bytes_out"));
+        printf("%.16s  %-10s  last sync %s (%lld differences)%s\n", kz_cli_jstr(p, "node_id"),
+               kz_cli_jstr(p, "state"), kz_ptime(p, "last_sync"), kz_cli_jint(p, "differences"),
                json_is_true(json_object_get(p, "running")) ? ", running" : "");
-        printf("    records in %lld, out %lld; bytes in %s, out %s\n", kz_pint(p, "records_in"),
-               kz_pint(p, "records_out"), bi, bo);
+        printf("    records in %lld, out %lld; bytes in %s, out %s\n", kz_cli_jint(p, "records_in"),
+               kz_cli_jint(p, "records_out"), bi, bo);
     }
     json_decref(r);
     return KZ_EXIT_OK;

@@ -8,12 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *kz_jstr(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
 int kz_cmd_record_export(kz_cli *cli, int argc, char **argv)
 {
     kz_cli_opt opts[] = {{"--out", true, false, NULL}};
@@ -35,7 +29,7 @@ int kz_cmd_record_export(kz_cli *cli, int argc, char **argv)
     json_decref(args);
     if (rc != 0)
         return rc;
-    const char *b64 = kz_jstr(r, "raw_b64");
+    const char *b64 = kz_cli_jstr(r, "raw_b64");
     uint8_t *raw = kz_xmalloc(KZ_RECORD_MAX);
     size_t len = 0;
     if (sodium_base642bin(raw, KZ_RECORD_MAX, b64, strlen(b64), NULL, &len, NULL,

@@ -10,12 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *kz_jstr(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
 /* Text options: valid UTF-8 without control characters, at most max bytes. */
 static int kz_check_opt_text(kz_cli *cli, const char *what, const char *s, size_t max)
 {
@@ -48,10 +42,10 @@ static int kz_check_open_to(kz_cli *cli, const char *s)
 
 static void kz_print_hit(json_t *h)
 {
-    const char *title = kz_jstr(h, "current_title"), *cc = kz_jstr(h, "current_company");
-    printf("%s", kz_jstr(h, "name"));
-    if (kz_jstr(h, "reading")[0])
-        printf(" (%s)", kz_jstr(h, "reading"));
+    const char *title = kz_cli_jstr(h, "current_title"), *cc = kz_cli_jstr(h, "current_company");
+    printf("%s", kz_cli_jstr(h, "name"));
+    if (kz_cli_jstr(h, "reading")[0])
+        printf(" (%s)", kz_cli_jstr(h, "reading"));
     printf(" — ");
     if (title[0] && cc[0])
         printf("%s @ %s", title, cc);
@@ -59,8 +53,8 @@ static void kz_print_hit(json_t *h)
         printf("%s", title[0] ? title : cc);
     else
         printf("-");
-    printf(" — %s — %s", kz_jstr(h, "home_company")[0] ? kz_jstr(h, "home_company") : "?",
-           kz_jstr(h, "member_id"));
+    printf(" — %s — %s", kz_cli_jstr(h, "home_company")[0] ? kz_cli_jstr(h, "home_company") : "?",
+           kz_cli_jstr(h, "member_id"));
     json_t *rehire = json_object_get(h, "rehire");
     if (json_is_true(rehire))
         printf("  [open to re-hire]");
@@ -178,11 +172,11 @@ int kz_cmd_search(kz_cli *cli, int argc, char **argv)
         goto out;
     }
     if (kz_cli_optset(opts, no, "--json")) {
-        json_t *o = json_pack("{s:O, s:O, s:O}", "hits", hits, "next_cursor",
-                              json_object_get(r, "next_cursor") ? json_object_get(r, "next_cursor")
-                                                                : json_null(),
-                              "truncated", json_object_get(r, "truncated") ? json_object_get(r, "truncated")
-                                                                           : json_false());
+        json_t *o = json_pack(
+            "{s:O, s:O, s:O}", "hits", hits, "next_cursor",
+            json_object_get(r, "next_cursor") ? json_object_get(r, "next_cursor") : json_null(),
+            "truncated",
+            json_object_get(r, "truncated") ? json_object_get(r, "truncated") : json_false());
         rc = kz_cli_print_json(o);
         json_decref(o);
         goto out;
@@ -194,7 +188,7 @@ int kz_cmd_search(kz_cli *cli, int argc, char **argv)
     json_array_foreach(hits, i, h)
         kz_print_hit(h);
     if (json_is_string(json_object_get(r, "next_cursor")))
-        printf("next page: --cursor %s\n", kz_jstr(r, "next_cursor"));
+        printf("next page: --cursor %s\n", kz_cli_jstr(r, "next_cursor"));
     if (json_is_true(json_object_get(r, "truncated")))
         fprintf(stderr, "kizuna: the search stopped at its work limit; these are the best of "
                         "the candidates examined (narrow the query for complete results)\n");
@@ -219,7 +213,7 @@ static void kz_reindex_print(json_t *r, const void *ctx)
 
 static void kz_reindex_status_print(json_t *r, const void *ctx)
 {
-    const char *state = kz_jstr(r, "state");
+    const char *state = kz_cli_jstr(r, "state");
     if (strcmp(state, "done") == 0) {
         kz_reindex_print(r, ctx);
         return;
@@ -235,7 +229,7 @@ static void kz_reindex_status_print(json_t *r, const void *ctx)
            (long long)json_integer_value(json_object_get(r, "profiles_before")),
            (long long)json_integer_value(json_object_get(r, "postings_before")));
     if (strcmp(state, "failed") == 0)
-        printf("error: %s\n", kz_jstr(r, "error"));
+        printf("error: %s\n", kz_cli_jstr(r, "error"));
 }
 
 /* Poll search.reindex_status until the rebuild ends; *out is the final
@@ -249,7 +243,7 @@ static int kz_reindex_wait(kz_cli *cli, json_t **out)
         int rc = kz_cli_call(cli, "search.reindex_status", NULL, &st);
         if (rc != 0)
             return rc;
-        const char *state = kz_jstr(st, "state");
+        const char *state = kz_cli_jstr(st, "state");
         if (strcmp(state, "running") != 0) {
             if (tty && last_shown)
                 fputc('\n', stderr);
@@ -295,7 +289,7 @@ int kz_cmd_search_reindex(kz_cli *cli, int argc, char **argv)
             rc = kz_cli_print_json(r);
         else
             printf("search index rebuild %s; follow it with kizuna search reindex --status\n",
-                   kz_jstr(r, "state"));
+                   kz_cli_jstr(r, "state"));
         json_decref(r);
         return rc;
     }
@@ -304,11 +298,11 @@ int kz_cmd_search_reindex(kz_cli *cli, int argc, char **argv)
         return rc;
     if (opts[0].set)
         rc = kz_cli_print_json(st);
-    else if (strcmp(kz_jstr(st, "state"), "done") == 0)
+    else if (strcmp(kz_cli_jstr(st, "state"), "done") == 0)
         kz_reindex_print(st, NULL);
-    if (rc == 0 && strcmp(kz_jstr(st, "state"), "done") != 0) {
+    if (rc == 0 && strcmp(kz_cli_jstr(st, "state"), "done") != 0) {
         rc = kz_cli_error("%s", json_is_string(json_object_get(st, "error"))
-                                    ? kz_jstr(st, "error")
+                                    ? kz_cli_jstr(st, "error")
                                     : "the rebuild was stopped before it finished (kizunad "
                                       "stopped?); the next start rebuilds the index");
     }

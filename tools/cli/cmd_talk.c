@@ -5,12 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *jstr(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
 /* Read TEXT, or standard input for "-", into *out (free *to_free). */
 static int read_text(kz_cli *cli, const char *text, const char **out, uint8_t **to_free)
 {
@@ -73,7 +67,8 @@ int kz_cmd_post(kz_cli *cli, int argc, char **argv)
             }
             if (n_options == KZ_POLL_OPTIONS_MAX) {
                 free(rest);
-                return kz_cli_usage_error(cli, "a poll has at most %d options", KZ_POLL_OPTIONS_MAX);
+                return kz_cli_usage_error(cli, "a poll has at most %d options",
+                                          KZ_POLL_OPTIONS_MAX);
             }
             if ((rc = kz_cli_check_text(cli, "--option", v, KZ_SHORT_MAX, false)) != 0) {
                 free(rest);
@@ -244,12 +239,12 @@ static void print_report(json_t *o, const void *ctx)
 {
     (void)ctx;
     if (json_is_true(json_object_get(o, "unreadable")))
-        printf("%s  from %s  (unreadable)\n", jstr(o, "report_id"), jstr(o, "from"));
+        printf("%s  from %s  (unreadable)\n", kz_cli_jstr(o, "report_id"), kz_cli_jstr(o, "from"));
     else
-        printf("%s  from %s  target %s%s\n  %s\n", jstr(o, "report_id"), jstr(o, "from"),
-               jstr(o, "target"),
+        printf("%s  from %s  target %s%s\n  %s\n", kz_cli_jstr(o, "report_id"),
+               kz_cli_jstr(o, "from"), kz_cli_jstr(o, "target"),
                json_is_true(json_object_get(o, "target_deleted")) ? " (deleted)" : "",
-               jstr(o, "reason"));
+               kz_cli_jstr(o, "reason"));
 }
 
 int kz_cmd_report_list(kz_cli *cli, int argc, char **argv)
@@ -273,7 +268,8 @@ int kz_cmd_delete(kz_cli *cli, int argc, char **argv)
         return rc;
     if ((rc = kz_cli_check_id(cli, "MEMBER_ID", pos[0])) != 0 ||
         (rc = kz_cli_check_id(cli, "RECORD_ID", pos[1])) != 0 ||
-        (opts[0].set && (rc = kz_cli_check_text(cli, "--reason", opts[0].value, KZ_BIO_MAX, true)) != 0))
+        (opts[0].set &&
+         (rc = kz_cli_check_text(cli, "--reason", opts[0].value, KZ_BIO_MAX, true)) != 0))
         return rc;
     json_t *args = json_pack("{s:s, s:s}", "member", pos[0], "record", pos[1]);
     if (opts[0].set)
@@ -289,7 +285,8 @@ int kz_cmd_moderate_delete(kz_cli *cli, int argc, char **argv)
     if (rc != 0)
         return rc;
     if ((rc = kz_cli_check_id(cli, "RECORD_ID", pos[0])) != 0 ||
-        (opts[0].set && (rc = kz_cli_check_text(cli, "--reason", opts[0].value, KZ_BIO_MAX, true)) != 0))
+        (opts[0].set &&
+         (rc = kz_cli_check_text(cli, "--reason", opts[0].value, KZ_BIO_MAX, true)) != 0))
         return rc;
     json_t *args = json_pack("{s:s}", "record", pos[0]);
     if (opts[0].set)
@@ -310,8 +307,10 @@ int kz_cmd_room_create(kz_cli *cli, int argc, char **argv)
         return rc;
     if ((rc = kz_cli_check_id(cli, "MEMBER_ID", pos[0])) != 0 ||
         (rc = kz_cli_check_text(cli, "NAME", pos[1], KZ_ROOM_TOPIC_MAX, false)) != 0 ||
-        (opts[0].set && (rc = kz_cli_check_text(cli, "--title", opts[0].value, KZ_SHORT_MAX, false)) != 0) ||
-        (opts[1].set && (rc = kz_cli_check_text(cli, "--description", opts[1].value, KZ_BIO_MAX, true)) != 0))
+        (opts[0].set &&
+         (rc = kz_cli_check_text(cli, "--title", opts[0].value, KZ_SHORT_MAX, false)) != 0) ||
+        (opts[1].set &&
+         (rc = kz_cli_check_text(cli, "--description", opts[1].value, KZ_BIO_MAX, true)) != 0))
         return rc;
     if (!kz_room_topic_valid(pos[1], strlen(pos[1])))
         return kz_cli_usage_error(cli, "NAME: 1 to %d characters of a-z, 0-9, '_' and '-', "
@@ -332,7 +331,8 @@ int kz_cmd_room_create(kz_cli *cli, int argc, char **argv)
 static void print_room(json_t *o, const void *ctx)
 {
     (void)ctx;
-    printf("%-30s %-10s %s\n", jstr(o, "name"), jstr(o, "scope"), jstr(o, "title"));
+    printf("%-30s %-10s %s\n", kz_cli_jstr(o, "name"), kz_cli_jstr(o, "scope"),
+           kz_cli_jstr(o, "title"));
 }
 
 int kz_cmd_room_list(kz_cli *cli, int argc, char **argv)
@@ -361,27 +361,29 @@ static void print_post(json_t *o, const void *ctx)
 {
     (void)ctx;
     json_t *a = json_object_get(o, "author");
-    printf("%s  %s  [%s] %s  %s", jstr(o, "id"), jstr(o, "created"), jstr(o, "room"),
-           jstr(o, "kind"), jstr(a, "name")[0] ? jstr(a, "name") : jstr(a, "id"));
-    if (jstr(a, "company")[0])
-        printf(" (%s)", jstr(a, "company"));
+    printf("%s  %s  [%s] %s  %s", kz_cli_jstr(o, "id"), kz_cli_jstr(o, "created"),
+           kz_cli_jstr(o, "room"), kz_cli_jstr(o, "kind"),
+           kz_cli_jstr(a, "name")[0] ? kz_cli_jstr(a, "name") : kz_cli_jstr(a, "id"));
+    if (kz_cli_jstr(a, "company")[0])
+        printf(" (%s)", kz_cli_jstr(a, "company"));
     printf("%s\n", json_is_true(json_object_get(o, "edited")) ? "  (edited)" : "");
-    printf("  %s\n", jstr(o, "text"));
+    printf("  %s\n", kz_cli_jstr(o, "text"));
     printf("  replies %lld", (long long)json_integer_value(json_object_get(o, "replies")));
     print_reactions(o);
     if (json_object_get(o, "state"))
-        printf(" · %s", jstr(o, "state"));
+        printf(" · %s", kz_cli_jstr(o, "state"));
     json_t *nom = json_object_get(o, "nominate");
     if (nom)
-        printf(" · nominates %s", jstr(nom, "name")[0] ? jstr(nom, "name") : jstr(nom, "id"));
+        printf(" · nominates %s",
+               kz_cli_jstr(nom, "name")[0] ? kz_cli_jstr(nom, "name") : kz_cli_jstr(nom, "id"));
     printf("\n");
     json_t *opts = json_object_get(o, "options");
     if (opts) {
         size_t i;
         json_t *p;
-        json_array_foreach(opts, i, p)
-            printf("  [%lld] %s: %lld\n", (long long)json_integer_value(json_object_get(p, "index")),
-                   jstr(p, "text"), (long long)json_integer_value(json_object_get(p, "votes")));
+        json_array_foreach(opts, i, p) printf(
+            "  [%lld] %s: %lld\n", (long long)json_integer_value(json_object_get(p, "index")),
+            kz_cli_jstr(p, "text"), (long long)json_integer_value(json_object_get(p, "votes")));
         if (json_is_true(json_object_get(o, "closed")))
             printf("  (closed)\n");
     }
@@ -396,7 +398,7 @@ static void print_feed(json_t *r, const void *ctx)
     json_array_foreach(items, i, o)
         print_post(o, ctx);
     if (json_is_string(json_object_get(r, "next_cursor")))
-        printf("more: --cursor %s\n", jstr(r, "next_cursor"));
+        printf("more: --cursor %s\n", kz_cli_jstr(r, "next_cursor"));
 }
 
 int kz_cmd_feed(kz_cli *cli, int argc, char **argv)
@@ -453,8 +455,9 @@ static void print_thread(json_t *r, const void *ctx)
     print_post(r, ctx);
     json_array_foreach(json_object_get(r, "thread"), i, o) {
         json_t *a = json_object_get(o, "author");
-        printf("    %s  %s  %s\n      %s\n", jstr(o, "id"), jstr(o, "created"),
-               jstr(a, "name")[0] ? jstr(a, "name") : jstr(a, "id"), jstr(o, "text"));
+        printf("    %s  %s  %s\n      %s\n", kz_cli_jstr(o, "id"), kz_cli_jstr(o, "created"),
+               kz_cli_jstr(a, "name")[0] ? kz_cli_jstr(a, "name") : kz_cli_jstr(a, "id"),
+               kz_cli_jstr(o, "text"));
     }
 }
 
@@ -482,17 +485,20 @@ static void print_relay(json_t *r, const void *ctx)
     (void)ctx;
     json_array_foreach(json_object_get(r, "chain"), i, o) {
         json_t *m = json_object_get(o, "member"), *nm = json_object_get(o, "nominated");
-        printf("%zu. %s", i + 1, jstr(m, "name")[0] ? jstr(m, "name") : jstr(m, "id"));
-        if (jstr(m, "company")[0])
-            printf(" (%s)", jstr(m, "company"));
+        printf("%zu. %s", i + 1,
+               kz_cli_jstr(m, "name")[0] ? kz_cli_jstr(m, "name") : kz_cli_jstr(m, "id"));
+        if (kz_cli_jstr(m, "company")[0])
+            printf(" (%s)", kz_cli_jstr(m, "company"));
         if (nm)
-            printf(" -> %s", jstr(nm, "name")[0] ? jstr(nm, "name") : jstr(nm, "id"));
+            printf(" -> %s",
+                   kz_cli_jstr(nm, "name")[0] ? kz_cli_jstr(nm, "name") : kz_cli_jstr(nm, "id"));
         printf("\n");
     }
     json_array_foreach(json_object_get(r, "next"), i, o) {
         json_t *m = json_object_get(o, "member");
-        printf("next: %s (%s)\n", jstr(m, "name")[0] ? jstr(m, "name") : jstr(m, "id"),
-               jstr(m, "id"));
+        printf("next: %s (%s)\n",
+               kz_cli_jstr(m, "name")[0] ? kz_cli_jstr(m, "name") : kz_cli_jstr(m, "id"),
+               kz_cli_jstr(m, "id"));
     }
 }
 

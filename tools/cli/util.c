@@ -153,6 +153,17 @@ int kz_cli_call(kz_cli *cli, const char *cmd, json_t *args, json_t **result)
     return 0;
 }
 
+const char *kz_cli_jstr(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+long long kz_cli_jint(json_t *o, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(o, key));
+}
+
 int kz_cli_print_json(json_t *j)
 {
     if (json_dumpf(j, stdout, JSON_INDENT(2)) != 0)
