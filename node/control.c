@@ -216,6 +216,7 @@ struct kz_control_pending {
 
 static kz_ctl_client *kz_current;        /* client whose line is being handled */
 static kz_control_pending *kz_deferred;  /* set by kz_control_defer during that */
+static void kz_ctl_pending_drop(kz_control_pending *p);
 
 char *kz_control_handle(kz_node *n, const char *line, size_t len, size_t *outlen)
 {
@@ -281,6 +282,13 @@ char *kz_control_handle(kz_node *n, const char *line, size_t len, size_t *outlen
         kz_deferred = NULL;
         *outlen = 0; /* out stays NULL: kz_control_complete replies */
         goto done;
+    }
+    if (kz_deferred) {
+        /* A handler bug: it took a pending reply but answered now. Answer
+         * now, or the client would wait for ever. */
+        kz_log_error("control", "%s deferred its reply and answered at once", v->name);
+        kz_ctl_pending_drop(kz_deferred);
+        kz_deferred = NULL;
     }
     if (rc == KZ_CONTROL_DEFERRED) {
         rc = KZ_EINVAL; /* a handler bug: deferred without kz_control_defer */
@@ -521,6 +529,13 @@ static void kz_ctl_process(kz_ctl_client *c)
         if (!kz_ctl_answer(c, line, len))
             break;
     }
+}
+
+/* Forget a pending reply without answering it. */
+static void kz_ctl_pending_drop(kz_control_pending *p)
+{
+    p->c->pending = NULL;
+    free(p);
 }
 
 bool kz_control_can_defer(const kz_node *n)

@@ -159,7 +159,7 @@ static int kz_h_reindex(kz_node *n, json_t *args, json_t **result, char *err, si
     if (rx->state != KZ_RX_RUNNING) {
         if (n->stopping) {
             snprintf(err, errsz, "the node is shutting down");
-            return KZ_EINVAL;
+            return KZ_EAGAIN;
         }
         if ((rc = kz_rx_start(n, err, errsz)) != 0)
             return rc;
