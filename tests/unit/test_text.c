@@ -197,6 +197,13 @@ static void test_norm_small_ke(void **st)
     free(a);
     free(b);
     assert_norm("一ヵ月", "一か月");
+    /* A sound mark after the small kana composes with the full-size one
+     * the small one folds to, so a second pass finds nothing to do (a
+     * fuzzer found ヵﾞ giving か + U+3099, which then became が). */
+    assert_norm("ヵﾞ", "が");
+    assert_norm("ヶ゛", "げ");
+    assert_norm("ゕ\u3099", "が");
+    assert_norm("ヵﾟ", "か\u309a"); /* no か with a semi-voiced mark: kept */
 }
 
 static void test_norm_long_vowel_mark(void **st)
