@@ -154,6 +154,19 @@ for p in json.load(sys.stdin):
         print(p["state"])' "${NID[$2]}"
 }
 
+# wait_member ID NAME...: member ID's attestation has reached every node
+# named (profile show answers there), within 10 s (scaled).
+wait_member() {
+    local m=$1 n i; shift
+    for n in "$@"; do
+        for i in $(seq 1 $((100 * ${KZ_TEST_TIME_SCALE:-1}))); do
+            kz "$n" profile show "$m" >/dev/null 2>&1 && break
+            sleep 0.1
+        done
+        kz "$n" profile show "$m" >/dev/null 2>&1 || fail "member $m did not reach $n"
+    done
+}
+
 log_has() { grep -q -- "$2" "$T/$1.log" || fail "expected '$2' in $1.log"; }
 
 # member NAME: add a member on NAME, print its id.

@@ -16,12 +16,7 @@ SA=$(kz a member add --name "Sato Sec" --reading "さとう" --role secretariat)
 MA=$(kz a member add --name "Aoki A" --reading "あおき")
 MB=$(kz b member add --name "Baba B" --reading "ばば")
 MC=$(kz c member add --name "Chiba C" --reading "ちば")
-for m in "$SA" "$MA" "$MB" "$MC"; do
-    for n in a b c; do
-        for _ in $(seq 1 100); do kz "$n" profile show "$m" >/dev/null 2>&1 && break; sleep 0.1; done
-        kz "$n" profile show "$m" >/dev/null 2>&1 || fail "member $m did not reach $n"
-    done
-done
+for m in "$SA" "$MA" "$MB" "$MC"; do wait_member "$m" a b c; done
 ok "members of three companies known on every node"
 
 # wait_json TIMEOUT CMD... : run until the python check on stdin passes.
